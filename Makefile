@@ -1,0 +1,41 @@
+# Two commands for a fresh machine:  make run   and   make test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+QA := $(VENV)/bin/qa
+CORPUS ?= seeds
+INDEX ?= index
+TORCH := torch==2.13.0
+
+.PHONY: run test install install-test index clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet $(TORCH)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# Incremental: does nothing (and loads no model) when the index is current.
+index: install
+	$(QA) index $(CORPUS) --index $(INDEX)
+
+run: index
+	$(QA) ask --index $(INDEX)
+
+test: install-test
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(INDEX)/CURRENT $(INDEX)/gen-* $(INDEX)/tmp-* $(INDEX)/.lock

@@ -1,0 +1,222 @@
+"""The ``qa`` command: index, ask, stats (and serve, eval where installed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from .config import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR
+from .errors import QAError
+
+
+def _index_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--index",
+        default=os.environ.get("QA_INDEX", DEFAULT_INDEX_DIR),
+        metavar="DIR",
+        help="index folder (default: $QA_INDEX or ./index)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Offline extractive question answering over your documents, with exact citations."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or update the index from a folder of documents",
+                       description="Index .txt, .md, .html and .pdf files under FOLDER (recursively). "
+                       "Incremental: unchanged files are skipped, changed ones re-embedded, deleted ones removed.")
+    p.add_argument("folder", nargs="?", default=DEFAULT_CORPUS_DIR, help="documents folder (default: ./seeds)")
+    _index_arg(p)
+    p.add_argument("--rebuild", action="store_true", help="start over instead of updating")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question from the index",
+                       description="Answer QUESTION with a verbatim span of a document and its citation. "
+                       "QUESTION '-' reads one question per line from standard input; no QUESTION starts a prompt.")
+    p.add_argument("question", nargs="?", help="the question, '-' for standard input")
+    p.add_argument("-k", type=int, default=5, metavar="N", help="passages to read (default 5)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help="retrieval (default hybrid)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.add_argument("--threshold", type=float, default=None, help="confidence below which the answer is 'not found'")
+    _index_arg(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("stats", help="what the index holds", description="Documents, chunks, model and size on disk.")
+    _index_arg(p)
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=cmd_stats)
+
+    for extra in ("serve", "eval"):
+        try:
+            module = __import__(f"qa.cli_{extra}", fromlist=["register"])
+        except ImportError:
+            continue
+        module.register(sub, _index_arg)
+    return parser
+
+
+# --- index ----------------------------------------------------------------------------------------------
+
+
+def cmd_index(args) -> int:
+    from .indexer import build_index
+
+    report = build_index(args.folder, args.index, rebuild=args.rebuild, progress=not args.quiet)
+    for s in report.skipped:
+        print(f"skipped {s.source}: {s.reason}", file=sys.stderr)
+    print(f"index {args.index} from {args.folder}: {report.summary()}")
+    return 0
+
+
+# --- ask ------------------------------------------------------------------------------------------------
+
+
+def _place(c) -> str:
+    parts = [c.source]
+    if c.page is not None:
+        parts.append(f"page {c.page}")
+    if c.section:
+        parts.append(f"§ {c.section}")
+    parts.append(f"chars {c.start}-{c.end}")
+    return ", ".join(parts)
+
+
+def format_answer(answer) -> str:
+    lines = []
+    if answer.notice:
+        lines.append(f"note: {answer.notice}")
+    if answer.found:
+        lines.append(f"Answer: {answer.answer}")
+        lines.append(f"Confidence: {answer.confidence:.2f}")
+        for i, c in enumerate(answer.citations, 1):
+            lines.append(f"  [{i}] {_place(c)}")
+            lines.append(f"      \"{c.sentence}\"")
+    else:
+        lines.append(f"Not found in the documents (confidence {answer.confidence:.2f}).")
+        if answer.passages:
+            lines.append("Closest passages:")
+            for i, p in enumerate(answer.passages[:3], 1):
+                snippet = " ".join(p.text.split())
+                snippet = snippet[:200] + ("..." if len(snippet) > 200 else "")
+                lines.append(f"  [{i}] {_place(p)}")
+                lines.append(f"      {snippet}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    from .pipeline import Answerer
+
+    answerer = Answerer(args.index)
+    if args.threshold is not None:
+        answerer.threshold = args.threshold
+
+    def one(question: str) -> int:
+        try:
+            answer = answerer.ask(question, k=args.k, mode=args.mode)
+        except QAError as exc:
+            if args.json:
+                print(json.dumps({"question": question, "error": str(exc)}), flush=True)
+            else:
+                print(f"qa: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else format_answer(answer), flush=True)
+        return 0
+
+    if args.question == "-":
+        status = 0
+        for line in sys.stdin:
+            if line.strip():
+                status |= one(line.rstrip("\n"))
+        return status
+    if args.question is not None:
+        return one(args.question)
+    # interactive prompt
+    answerer.warm_up()
+    print(f"Ask about the documents in {args.index} (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("question> ")
+        except EOFError:
+            print()
+            return 0
+        if not question.strip():
+            return 0
+        one(question)
+        print()
+
+
+# --- stats ----------------------------------------------------------------------------------------------
+
+
+def index_stats(index_dir: str) -> dict:
+    from .index_dir import IndexDir
+    from .store import EmbeddedStore
+
+    idx = IndexDir(index_dir)
+    generation, manifest = idx.open_generation()
+    store = EmbeddedStore(generation)
+    try:
+        docs = store.documents()
+        size = sum(f.stat().st_size for f in idx.path.rglob("*") if f.is_file())
+        return {
+            "index": str(idx.path),
+            "generation": generation.name,
+            "corpus": manifest.get("corpus"),
+            "created": manifest.get("created"),
+            "documents": len(docs),
+            "chunks": store.n_chunks,
+            "model": manifest["model"],
+            "embed_dim": manifest["embed_dim"],
+            "chunker": manifest["chunker"],
+            "format_version": manifest["format_version"],
+            "bytes_on_disk": size,
+            "by_document": [{"source": d.source, "kind": d.kind, "chunks": d.chunks, "bytes": d.size,
+                             "indexed_at": d.indexed_at} for d in docs],
+        }
+    finally:
+        store.close()
+
+
+def cmd_stats(args) -> int:
+    stats = index_stats(args.index)
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"index:      {stats['index']} ({stats['generation']}, built {stats['created']})")
+    print(f"corpus:     {stats['corpus']}")
+    print(f"documents:  {stats['documents']}")
+    print(f"chunks:     {stats['chunks']}")
+    print(f"model:      {stats['model']} ({stats['embed_dim']}-d)")
+    c = stats["chunker"]
+    print(f"chunker:    {c['max_tokens']} {c['encoding']} tokens, {c['overlap_tokens']} overlap, "
+          f"<= {c['max_wordpieces']} word pieces")
+    print(f"on disk:    {stats['bytes_on_disk'] / 1e6:.2f} MB")
+    for d in stats["by_document"]:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(d["indexed_at"]))
+        print(f"  {d['source']}  ({d['kind']}, {d['chunks']} chunks, {d['bytes']} bytes, indexed {when})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Turn files into plain text, remembering where pages (PDF) and headings (Markdown, HTML) start.
+
+The extracted text is the reference for every offset the engine reports: a citation's ``start:end``
+slices this text, which the index stores verbatim.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import SUPPORTED_SUFFIXES
+from .errors import DocumentError
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of a document's text that shares one page number or heading."""
+
+    start: int
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass
+class Document:
+    source: str  # path relative to the corpus folder, with forward slashes
+    kind: str  # txt, md, html or pdf
+    text: str
+    sections: list[Section] = field(default_factory=list)
+
+    def locate(self, offset: int) -> Section:
+        return locate(self.sections, offset)
+
+
+def locate(sections: list[Section], offset: int) -> Section:
+    """The section that contains character ``offset``."""
+    if not sections:
+        return Section(0)
+    i = bisect.bisect_right([s.start for s in sections], offset) - 1
+    return sections[max(i, 0)]
+
+
+# --- decoding ---------------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes to text: BOM, then UTF-8, then charset detection; binary data is refused."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise DocumentError(f"invalid {codec} text") from exc
+    if b"\x00" in data:
+        raise DocumentError("binary data, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise DocumentError("binary data or unknown text encoding")
+    return str(best)
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+# --- one loader per format ---------------------------------------------------------------------------
+
+
+def _load_txt(path: Path) -> tuple[str, list[Section]]:
+    return normalize_newlines(decode_text(path.read_bytes())), [Section(0)]
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    pos = text.find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return starts
+
+
+def _load_md(path: Path) -> tuple[str, list[Section]]:
+    from markdown_it import MarkdownIt
+
+    text = normalize_newlines(decode_text(path.read_bytes()))
+    tokens = MarkdownIt("commonmark").parse(text)
+    lines = _line_starts(text)
+    sections = [Section(0)]
+    for tok, nxt in zip(tokens, tokens[1:]):
+        if tok.type == "heading_open" and tok.map:
+            heading = nxt.content.strip() if nxt.type == "inline" else ""
+            start = lines[tok.map[0]]
+            if sections[-1].start == start:
+                sections.pop()
+            sections.append(Section(start, heading=heading or None))
+    return text, sections
+
+
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _load_html(path: Path) -> tuple[str, list[Section]]:
+    from inscriptis import get_annotated_text
+    from inscriptis.model.config import ParserConfig
+
+    html = normalize_newlines(decode_text(path.read_bytes()))
+    config = ParserConfig(display_links=False, annotation_rules={t: ["heading"] for t in _HEADING_TAGS})
+    result = get_annotated_text(html, config)
+    text = result["text"]
+    sections = [Section(0)]
+    for start, end, label in sorted(result.get("label", [])):
+        if label != "heading":
+            continue
+        heading = " ".join(text[start:end].split())
+        if not heading:
+            continue
+        if sections[-1].start == start:
+            sections.pop()
+        sections.append(Section(start, heading=heading))
+    return text, sections
+
+
+def _load_pdf(path: Path) -> tuple[str, list[Section]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception as exc:  # pypdf raises several types for unsupported crypto
+                raise DocumentError(f"encrypted PDF ({exc})") from exc
+            if not ok:
+                raise DocumentError("encrypted PDF (password required)")
+        parts: list[str] = []
+        sections: list[Section] = []
+        pos = 0
+        for number, page in enumerate(reader.pages, start=1):
+            page_text = normalize_newlines(page.extract_text() or "").strip()
+            if not page_text:
+                continue
+            if parts:
+                parts.append("\n\n")
+                pos += 2
+            sections.append(Section(pos, page=number))
+            parts.append(page_text)
+            pos += len(page_text)
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, IndexError) as exc:
+        raise DocumentError(f"unreadable PDF ({exc.__class__.__name__}: {exc})") from exc
+    text = "".join(parts)
+    if not text.strip():
+        raise DocumentError("PDF has no extractable text (scanned images?)")
+    return text, sections
+
+
+_LOADERS = {
+    ".txt": ("txt", _load_txt),
+    ".md": ("md", _load_md),
+    ".markdown": ("md", _load_md),
+    ".html": ("html", _load_html),
+    ".htm": ("html", _load_html),
+    ".pdf": ("pdf", _load_pdf),
+}
+assert set(_LOADERS) == set(SUPPORTED_SUFFIXES)
+
+
+def load_document(path: Path, source: str | None = None) -> Document:
+    """Read one file. Raises DocumentError with a one-line reason when it cannot be used."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _LOADERS:
+        raise DocumentError(f"unsupported file type '{suffix or path.name}'")
+    kind, loader = _LOADERS[suffix]
+    try:
+        text, sections = loader(path)
+    except OSError as exc:
+        raise DocumentError(f"cannot read file ({exc.strerror or exc})") from exc
+    if not text.strip():
+        raise DocumentError("no text")
+    return Document(source or path.name, kind, text, sections)
+
+
+# --- finding files -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skipped:
+    source: str
+    reason: str
+
+
+def scan_folder(folder: Path) -> tuple[dict[str, Path], list[Skipped]]:
+    """Supported files under ``folder`` (recursive), keyed by their relative path, and what was skipped.
+
+    Hidden files and folders are ignored. Symbolic links are followed only when they stay inside the
+    folder, and each real folder is visited once, so link loops end.
+    """
+    root = Path(folder).resolve()
+    found: dict[str, Path] = {}
+    skipped: list[Skipped] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def rel(p: Path) -> str:
+        return p.relative_to(root).as_posix()
+
+    def walk(directory: Path) -> None:
+        st = directory.stat()
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            skipped.append(Skipped(rel(directory) + "/", "folder already visited (symlink loop)"))
+            return
+        seen_dirs.add(key)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(rel(directory) + "/", f"cannot list folder ({exc.strerror})"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            name = rel(path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    skipped.append(Skipped(name, "broken or looping symbolic link"))
+                    continue
+                if not target.is_relative_to(root):
+                    skipped.append(Skipped(name, "symbolic link points outside the folder"))
+                    continue
+            if entry.is_dir():
+                walk(path)
+            elif not entry.is_file():
+                skipped.append(Skipped(name, "not a regular file"))
+            elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append(Skipped(name, f"unsupported file type '{path.suffix or path.name}'"))
+            else:
+                found[name] = path
+
+    walk(root)
+    return found, skipped

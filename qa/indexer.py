@@ -1,0 +1,213 @@
+"""Bring an index up to date with a folder: add new files, re-embed changed ones, drop deleted ones.
+
+Files are compared by content hash, so an index that is already current is left alone without loading
+the model. Every change is made to a private copy of the live generation and published atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .chunker import chunk_document
+from .config import ChunkerSettings
+from .documents import Document, Skipped, load_document, scan_folder
+from .embedder import Embedder
+from .errors import DocumentError, IndexCorrupt, IndexIncompatible, QAError
+from .index_dir import IndexDir, describe_os_error, expected_settings
+from .store import EmbeddedStore
+
+EMBED_GROUP = 512  # chunks embedded and written together
+
+
+@dataclass
+class IndexReport:
+    folder: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    rebuilt: str | None = None  # why the whole index was rebuilt, if it was
+    model_loaded: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed) or self.rebuilt is not None
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged documents; {self.chunks} chunks in {self.documents} documents "
+            f"(+{self.chunks_added} -{self.chunks_removed}); {self.seconds:.1f} s"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build_index(
+    folder: str | Path,
+    index_dir: str | Path,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    settings: ChunkerSettings | None = None,
+) -> IndexReport:
+    """Synchronise ``index_dir`` with the supported files under ``folder``."""
+    t0 = time.perf_counter()
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise QAError(f"folder '{folder}' does not exist or is not a folder")
+    settings = settings or ChunkerSettings()
+    idx = IndexDir(index_dir)
+    report = IndexReport(folder=str(folder))
+    with idx.lock():
+        idx.sweep()
+        base = None if rebuild else idx.current()
+        if rebuild and idx.exists():
+            report.rebuilt = "--rebuild"
+        if base is not None:
+            manifest = idx.manifest(base)
+            reason = idx.incompatibility(manifest, settings)
+            if reason:
+                print(f"rebuilding the whole index: {reason}", file=sys.stderr)
+                report.rebuilt, base = reason, None
+            else:
+                try:
+                    idx.verify(base, manifest)
+                except IndexCorrupt as exc:
+                    raise IndexCorrupt(f"{exc} (or delete '{idx.path}')") from exc
+
+        indexed: dict[str, str] = {}
+        if base is not None:
+            old = EmbeddedStore(base)
+            indexed = {d.source: d.sha256 for d in old.documents()}
+            old.close()
+
+        files, report.skipped = scan_folder(folder)
+        hashes: dict[str, tuple[str, Path]] = {}
+        for source, path in files.items():
+            try:
+                hashes[source] = (file_sha256(path), path)
+            except OSError as exc:
+                report.skipped.append(Skipped(source, f"cannot read file ({describe_os_error(exc)})"))
+        for source in sorted(hashes):
+            if source not in indexed:
+                report.added.append(source)
+            elif indexed[source] != hashes[source][0]:
+                report.updated.append(source)
+            else:
+                report.unchanged.append(source)
+        report.removed = sorted(set(indexed) - set(hashes))
+
+        if not report.changed and base is not None:
+            store = EmbeddedStore(base)
+            report.documents, report.chunks = len(indexed), store.n_chunks
+            store.close()
+            report.seconds = time.perf_counter() - t0
+            return report
+
+        tmp = idx.start_generation(base)
+        try:
+            _apply(tmp, report, hashes, settings, embedder, progress)
+            manifest = dict(
+                expected_settings(settings),
+                corpus=str(folder.resolve()),
+                created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                documents=report.documents,
+                chunks=report.chunks,
+            )
+            idx.publish(tmp, manifest)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise QAError(f"could not write the index: {describe_os_error(exc)}; the previous index is unchanged") from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        idx.sweep()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _apply(tmp, report, hashes, settings, embedder, progress) -> None:
+    store = EmbeddedStore(tmp, writable=True)
+    try:
+        for source in report.removed + report.updated:
+            report.chunks_removed += store.remove_document(source)
+
+        todo: list[tuple[Document, str, Path, list]] = []
+        for source in report.added + report.updated:
+            sha, path = hashes[source]
+            try:
+                doc = load_document(path, source)
+            except DocumentError as exc:
+                report.skipped.append(Skipped(source, str(exc)))
+                if source in report.updated:  # its old version is gone: count it as removed
+                    report.updated.remove(source)
+                    report.removed.append(source)
+                else:
+                    report.added.remove(source)
+                continue
+            todo.append((doc, sha, path, chunk_document(doc, settings)))
+
+        total = sum(len(c) for *_, c in todo)
+        if total:
+            embedder = embedder or Embedder()
+            report.model_loaded = True
+            _embed_and_store(store, todo, total, embedder, progress, report)
+        store.save()
+        report.documents = len(store.documents())
+        report.chunks = store.n_chunks
+    finally:
+        store.close()
+
+
+def _embed_and_store(store, todo, total, embedder, progress, report) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="chunk", desc="embedding", disable=not progress, file=sys.stderr)
+    now = time.time()
+    i = 0
+    try:
+        while i < len(todo):
+            group = [todo[i]]
+            n = len(todo[i][3])
+            i += 1
+            while i < len(todo) and n + len(todo[i][3]) <= EMBED_GROUP:
+                group.append(todo[i])
+                n += len(todo[i][3])
+                i += 1
+            chunks = [c for *_, cs in group for c in cs]
+            t = time.perf_counter()
+            vecs, svecs = embedder.encode_chunks(
+                [c.text for c in chunks],
+                [[(a - c.start, b - c.start) for a, b in c.sentences] for c in chunks],
+                progress=bar.update,
+            )
+            report.embed_seconds += time.perf_counter() - t
+            pos = 0
+            for doc, sha, path, cs in group:
+                st = path.stat()
+                store.add_document(
+                    doc, sha, st.st_size, st.st_mtime, now, cs, vecs[pos : pos + len(cs)], svecs[pos : pos + len(cs)]
+                )
+                pos += len(cs)
+            report.chunks_added += len(chunks)
+    finally:
+        bar.close()

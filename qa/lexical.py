@@ -1,0 +1,56 @@
+"""Words for lexical matching: lower case, stemmed (Snowball English), stop words dropped from questions.
+
+The same analysis feeds the BM25 index (SQLite FTS5 over stemmed terms) and the reader's word overlap,
+so both agree on what counts as the same word.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+_TOKEN = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
+
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom whose why will with would you
+    your yours yourself yourselves also may might must shall s t d ll m re ve did does did many much
+    kind type name called""".split()
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, unstemmed."""
+    return [m.group(0).lower() for m in _TOKEN.finditer(text)]
+
+
+def terms(text: str) -> list[str]:
+    """All stemmed terms of a text, in order (what the BM25 index stores)."""
+    return [stem(w) for w in words(text)]
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct stemmed content terms of a question, in order."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        if w not in STOP_WORDS:
+            seen.setdefault(stem(w), None)
+    return list(seen)
+
+
+def fts_query(query: list[str]) -> str:
+    """An FTS5 MATCH expression that ORs the (quoted) terms."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in query)

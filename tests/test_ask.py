@@ -1,0 +1,153 @@
+import json
+
+import pytest
+
+from qa import Answerer, build_index
+from qa.errors import QAError
+
+from .conftest import JAPAN_Q, OFF_TOPIC_Q, SEEDS, run_qa
+from .fixtures import make_corpus
+
+
+def slice_of(answerer, citation):
+    return answerer.document_text(citation.source)[citation.start:citation.end]
+
+
+def test_seed_question_is_answered_verbatim_with_an_exact_citation(answerer):
+    answer = answerer.ask(JAPAN_Q, k=5)
+    assert answer.answer is not None and "$16 billion" in answer.answer
+    assert answer.answer_type == "number"
+    cite = answer.citations[0]
+    assert cite.source == "000_68c7ef664bad3911.txt"
+    assert slice_of(answerer, cite) == answer.answer == cite.text
+    assert cite.sentence_start <= cite.start < cite.end <= cite.sentence_end
+    assert answerer.document_text(cite.source)[cite.sentence_start:cite.sentence_end] == cite.sentence
+    assert "economic assistance" in cite.sentence
+    assert 0.0 <= answer.confidence <= 1.0 and answer.confidence >= answerer.threshold
+    assert 1 <= len(answer.passages) <= 5
+
+
+def test_off_topic_question_is_not_answered_but_lists_passages(answerer):
+    answer = answerer.ask(OFF_TOPIC_Q)
+    assert answer.answer is None and answer.citations == []
+    assert answer.confidence < answerer.threshold
+    assert answer.passages
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_retrieval_mode_finds_the_seed_answer(answerer, mode):
+    answer = answerer.ask(JAPAN_Q, mode=mode)
+    assert answer.mode == mode and answer.answer == "$16 billion"
+
+
+def test_a_sentence_answer_for_an_untyped_question(answerer):
+    answer = answerer.ask("Why did Japan's prime minister change her tone towards Russia?")
+    assert answer.answer_type is None
+    if answer.found:  # a whole sentence, quoted exactly
+        c = answer.citations[0]
+        assert (c.start, c.end) == (c.sentence_start, c.sentence_end)
+        assert slice_of(answerer, c) == answer.answer
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01\x02"])
+def test_empty_questions_are_refused_with_a_message(answerer, bad):
+    with pytest.raises(QAError, match="empty"):
+        answerer.ask(bad)
+
+
+def test_a_huge_question_gets_a_notice_not_a_crash(answerer):
+    answer = answerer.ask("What about Japan and Ukraine? " * 400)
+    assert answer.notice
+
+
+def test_pdf_markdown_and_html_answers_cite_page_and_section(tmp_path, embedder):
+    corpus = make_corpus(tmp_path / "docs")
+    index = tmp_path / "index"
+    build_index(corpus, index, embedder=embedder, progress=False)
+    answerer = Answerer(index, embedder=embedder)
+
+    a = answerer.ask("By 2007 the Aral Sea had declined to what share of its original size?")
+    assert a.citations[0].source == "aral.pdf" and a.citations[0].page == 2
+    assert "10 percent" in a.answer and slice_of(answerer, a.citations[0]) == a.answer
+
+    a = answerer.ask("When was Solar Orbiter launched?")
+    assert a.citations[0].source == "notes/solar.md" and a.citations[0].section == "Launch"
+    assert "February 2020" in a.answer and slice_of(answerer, a.citations[0]) == a.answer
+
+    a = answerer.ask("How large an area does the Perito Moreno Glacier cover?")
+    assert a.citations[0].source == "glaciers.html" and a.citations[0].section == "Size"
+    assert "250 square kilometres" in a.answer and slice_of(answerer, a.citations[0]) == a.answer
+
+
+# --- the command line, in real subprocesses --------------------------------------------------------------
+
+
+def test_cli_index_then_ask_json_fully_offline(tmp_path):
+    cache = tmp_path / "tiktoken-cache"
+    cache.mkdir()
+    env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TIKTOKEN_CACHE_DIR": str(cache),
+           "HF_HOME": str(tmp_path / "hf-home"), "NO_PROXY": "*", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    index = tmp_path / "index"
+    r = run_qa("index", SEEDS, "--index", index, "--quiet", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "1 added" in r.stdout and "chunks" in r.stdout
+
+    r = run_qa("ask", JAPAN_Q, "--json", "--index", index, env=env)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)  # exactly one JSON object
+    assert set(out) >= {"question", "answer", "confidence", "citations", "passages"}
+    cite = out["citations"][0]
+    assert set(cite) >= {"source", "page", "start", "end", "text"}
+    text = (SEEDS / cite["source"]).read_text()
+    assert "$16 billion" in out["answer"]
+    # the seed is plain UTF-8 text: the extracted text is the file itself
+    assert text[cite["start"]:cite["end"]] == out["answer"]
+    assert list(cache.iterdir()) == [], "nothing may be downloaded or cached"
+
+    r = run_qa("index", SEEDS, "--index", index, env=env)  # unchanged: quick, no model
+    assert r.returncode == 0 and "0 added, 0 updated, 0 removed, 1 unchanged" in r.stdout
+
+
+def test_cli_reads_questions_from_stdin_and_prints_human_output(seed_index):
+    r = run_qa("ask", "-", "--json", "--index", seed_index, input=f"{JAPAN_Q}\n\n{OFF_TOPIC_Q}\n")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["answer"] for x in lines] == ["$16 billion", None]
+
+    r = run_qa("ask", JAPAN_Q, "--index", seed_index)
+    assert r.returncode == 0
+    assert "Answer: $16 billion" in r.stdout and "[1] 000_68c7ef664bad3911.txt" in r.stdout
+    r = run_qa("ask", OFF_TOPIC_Q, "--index", seed_index)
+    assert "Not found in the documents" in r.stdout and "Closest passages" in r.stdout
+
+
+def test_cli_stats(seed_index):
+    r = run_qa("stats", "--json", "--index", seed_index)
+    assert r.returncode == 0
+    stats = json.loads(r.stdout)
+    assert stats["documents"] == 1 and stats["chunks"] > 5 and stats["bytes_on_disk"] > 0
+    assert stats["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["ask", "anything", "--index", "{tmp}/no-index"], "no index"),
+        (["ask", "   ", "--index", "{seed}"], "empty"),
+        (["index", "{tmp}/no-such-folder", "--index", "{tmp}/i"], "does not exist"),
+        (["stats", "--index", "{tmp}/no-index"], "no index"),
+    ],
+)
+def test_cli_user_errors_print_one_line_and_exit_non_zero(tmp_path, seed_index, args, message):
+    args = [a.format(tmp=tmp_path, seed=seed_index) for a in args]
+    r = run_qa(*args)
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_cli_help_on_every_command():
+    for cmd in ([], ["index"], ["ask"], ["stats"]):
+        r = run_qa(*cmd, "--help")
+        assert r.returncode == 0 and "usage: qa" in r.stdout

@@ -1,0 +1,147 @@
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from qa import Answerer, build_index
+from qa.errors import IndexCorrupt, IndexIncompatible
+from qa.index_dir import IndexDir
+from qa.store import EmbeddedStore
+
+from .conftest import JAPAN_Q, ROOT, SEEDS
+from .fixtures import make_corpus
+
+
+def chunk_map(index):
+    """{source: [(chunk id, text), ...]} of the live generation."""
+    gen = IndexDir(index).current()
+    store = EmbeddedStore(gen)
+    try:
+        out = {}
+        for d in store.documents():
+            ids = store.chunk_ids_of(d.source)
+            out[d.source] = [(c.id, c.text) for c in store.chunks(ids)]
+        return out
+    finally:
+        store.close()
+
+
+class ExplodingEmbedder:
+    def __getattr__(self, name):
+        raise AssertionError("the model must not be used when nothing changed")
+
+
+def test_incremental_add_modify_delete_touch_exactly_those_documents(tmp_path, embedder):
+    corpus = make_corpus(tmp_path / "docs")
+    (corpus / "keep.txt").write_text("The lighthouse at Pharos stood on an island off Alexandria.")
+    (corpus / "change.txt").write_text("The Suez Canal opened in 1869.")
+    (corpus / "drop.txt").write_text("Penguins live mostly in the Southern Hemisphere.")
+    index = tmp_path / "index"
+    first = build_index(corpus, index, embedder=embedder, progress=False)
+    assert len(first.added) == 6 and first.model_loaded
+    before = chunk_map(index)
+
+    again = build_index(corpus, index, embedder=ExplodingEmbedder(), progress=False)
+    assert not again.changed and not again.model_loaded and len(again.unchanged) == 6
+    assert IndexDir(index).current().name == "gen-000001"  # nothing rewritten
+
+    (corpus / "change.txt").write_text("The Suez Canal opened in November 1869 after ten years of work.")
+    (corpus / "drop.txt").unlink()
+    (corpus / "new.txt").write_text("Mount Kilimanjaro is the highest mountain in Africa.")
+    report = build_index(corpus, index, embedder=embedder, progress=False)
+    assert (report.added, report.updated, report.removed) == (["new.txt"], ["change.txt"], ["drop.txt"])
+    assert len(report.unchanged) == 4
+    after = chunk_map(index)
+    for source in report.unchanged:
+        assert after[source] == before[source], f"{source} must keep its chunks (same ids)"
+    assert "drop.txt" not in after and "new.txt" in after
+    assert after["change.txt"] != before["change.txt"]
+    assert "November 1869" in after["change.txt"][0][1]
+    # FAISS and SQLite agree
+    store = EmbeddedStore(IndexDir(index).current())
+    assert store.vectors.ntotal == store.n_chunks == sum(len(v) for v in after.values())
+    store.close()
+
+    answer = Answerer(index, embedder=embedder).ask("What is the highest mountain in Africa?")
+    assert answer.citations and answer.citations[0].source == "new.txt"
+    # only the live and the previous generation are kept
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith("gen-")) == ["gen-000001", "gen-000002"]
+
+
+def test_rebuild_starts_over_and_an_incompatible_index_is_refused_then_rebuilt(tmp_path, embedder):
+    index = tmp_path / "index"
+    build_index(SEEDS, index, embedder=embedder, progress=False)
+    gen = IndexDir(index).current()
+    manifest = json.loads((gen / "manifest.json").read_text())
+    manifest["model"] = "some/other-model"
+    (gen / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexIncompatible, match="other-model"):
+        Answerer(index, embedder=embedder)
+    report = build_index(SEEDS, index, embedder=embedder, progress=False)
+    assert report.rebuilt and "other-model" in report.rebuilt
+    assert Answerer(index, embedder=embedder).ask(JAPAN_Q).answer == "$16 billion"
+    report = build_index(SEEDS, index, rebuild=True, embedder=embedder, progress=False)
+    assert report.rebuilt == "--rebuild" and report.chunks_added == report.chunks
+
+
+def test_a_corrupted_index_file_is_detected(tmp_path, embedder):
+    index = tmp_path / "index"
+    build_index(SEEDS, index, embedder=embedder, progress=False)
+    faiss_file = IndexDir(index).current() / "vectors.faiss"
+    data = bytearray(faiss_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    faiss_file.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        Answerer(index, embedder=embedder)
+    build_index(SEEDS, index, rebuild=True, embedder=embedder, progress=False)
+    assert Answerer(index, embedder=embedder).ask(JAPAN_Q).answer == "$16 billion"
+
+
+KILL_SCRIPT = """
+import sys, time, pathlib
+from qa import build_index
+from qa.embedder import Embedder
+
+class Slow(Embedder):
+    def encode_chunks(self, *a, **kw):
+        pathlib.Path(sys.argv[3]).write_text("embedding")
+        time.sleep(600)
+
+build_index(sys.argv[1], sys.argv[2], embedder=Slow(), progress=False)
+"""
+
+
+def test_a_build_killed_mid_embedding_leaves_the_previous_index_answering(tmp_path, embedder):
+    corpus = tmp_path / "docs"
+    shutil.copytree(SEEDS, corpus)
+    index = tmp_path / "index"
+    build_index(corpus, index, embedder=embedder, progress=False)
+    before = Answerer(index, embedder=embedder).ask(JAPAN_Q).to_dict()
+
+    (corpus / "extra.txt").write_text("Kyoto was the capital of Japan for over a thousand years.")
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(corpus), str(index), str(marker)], cwd=ROOT)
+    try:
+        for _ in range(600):
+            if marker.exists():
+                break
+            time.sleep(0.1)
+        assert marker.exists(), "the build never reached embedding"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert any(p.name.startswith("tmp-") for p in index.iterdir()), "the killed build was working aside"
+
+    after = Answerer(index, embedder=embedder).ask(JAPAN_Q).to_dict()
+    for d in (before, after):
+        d.pop("timings_ms")
+    assert after == before
+
+    report = build_index(corpus, index, embedder=embedder, progress=False)  # the next build recovers
+    assert report.added == ["extra.txt"]
+    assert not any(p.name.startswith("tmp-") for p in index.iterdir())
