@@ -78,7 +78,8 @@ class Answerer:
     def document_text(self, source: str) -> str | None:
         return self.store.document_text(source)
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid", n_passages: int | None = None) -> Answer:
+        """Answer from the ``k`` best passages; ``n_passages`` (>= k) lists more of the ranking in the result."""
         if mode not in MODES:
             raise QAError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
         if k < 1:
@@ -93,31 +94,25 @@ class Answerer:
 
         with self._swap:
             store, retriever = self.store, self.retriever
-        timings = {}
+        timings: dict[str, float] = {}
         t0 = time.perf_counter()
         query = query_terms(question)
-        qvec = self.embedder.encode_queries([question])[0] if mode != "bm25" else None
+        qvec = self.embedder.encode_queries([question])[0]
         t1 = time.perf_counter()
-        hits = retriever.run(qvec, query, k, mode)
+        hits = retriever.run(qvec if mode != "bm25" else None, query, max(k, n_passages or 0), mode, timings)
         t2 = time.perf_counter()
-        chunks = store.chunks([h.chunk_id for h in hits])
-        if qvec is None:
-            qvec = self.embedder.encode_queries([question])[0]
+        all_hits, hits = hits, hits[:k]
+        chunks = store.chunks([h.chunk_id for h in all_hits])
         for hit in hits:
             if hit.dense_score is None:
                 hit.dense_score = float(store.vectors.reconstruct(hit.chunk_id) @ qvec)
         idf = idf_weights(query, store.document_frequencies(query), store.n_chunks)
-        reading = self.reader.run(question, qvec, query, idf, chunks, hits)
+        reading = self.reader.run(question, qvec, query, idf, chunks[:k], hits)
         t3 = time.perf_counter()
-        timings = {
-            "embed": (t1 - t0) * 1000,
-            "search": (t2 - t1) * 1000,
-            "read": (t3 - t2) * 1000,
-            "total": (t3 - t0) * 1000,
-        }
+        timings.update(embed=(t1 - t0) * 1000, search=(t2 - t1) * 1000, read=(t3 - t2) * 1000, total=(t3 - t0) * 1000)
 
         passages = []
-        for chunk, hit in zip(chunks, hits):
+        for chunk, hit in zip(chunks, all_hits):
             section = store.section_at(chunk.doc_id, chunk.start)
             passages.append(
                 Passage(chunk.source, section.page, section.heading, chunk.start, chunk.end, chunk.text,

@@ -3,6 +3,7 @@ fused by reciprocal rank fusion."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +37,24 @@ class Retriever:
         self.store = store
         self.depth = depth  # candidates taken from each side before fusion
 
-    def run(self, query_vector: np.ndarray | None, query: list[str], k: int, mode: str = "hybrid") -> list[Hit]:
+    def run(
+        self,
+        query_vector: np.ndarray | None,
+        query: list[str],
+        k: int,
+        mode: str = "hybrid",
+        timings: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best chunks. Adds milliseconds spent per stage (dense, bm25, fuse) to ``timings``."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+        timings = {} if timings is None else timings
         depth = max(self.depth, k)
+        t0 = time.perf_counter()
         dense = self.store.dense_search(query_vector, depth) if mode != "bm25" else []
+        t1 = time.perf_counter()
         lexical = self.store.lexical_search(query, depth) if mode != "dense" else []
+        t2 = time.perf_counter()
         hits: dict[int, Hit] = {}
         for rank, (cid, s) in enumerate(dense):
             hits[cid] = Hit(cid, s, dense_score=s, dense_rank=rank)
@@ -52,5 +65,9 @@ class Retriever:
             fused = reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in lexical]])
             for cid, s in fused.items():
                 hits[cid].score = s
-        ranked = sorted(hits.values(), key=lambda h: -h.score)
-        return ranked[:k]
+        ranked = sorted(hits.values(), key=lambda h: -h.score)[:k]
+        t3 = time.perf_counter()
+        timings["dense"] = (t1 - t0) * 1000
+        timings["bm25"] = (t2 - t1) * 1000
+        timings["fuse"] = (t3 - t2) * 1000
+        return ranked
