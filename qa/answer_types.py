@@ -20,7 +20,7 @@ _NUMBER_WORDS = (
     r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen"
     r"|several|hundreds|thousands|millions|billions|half|a few|a dozen)"
 )
-_SCALE = r"(?:\s(?:hundred|thousand|million|billion|trillion|bn|m|k))?"
+_SCALE = r"(?:\s(?:hundred|thousand|million|billion|trillion|bn|m|k)\b)?"
 _NUM = r"(?:\d+(?:[.,]\d+)*|" + _NUMBER_WORDS + r")"
 
 _PATTERNS = {
@@ -100,8 +100,22 @@ def candidates(sentence: str, kind: str) -> list[Candidate]:
                     start, text = end - len(rest), rest
                 text = re.sub(r"(’s|'s)$", "", text)
                 end = start + len(text)
+            if name == ENTITY and start == 0 and " " not in text:
+                continue  # one capitalised word opening the sentence says nothing ("Most", "According")
             if end > start:
                 found.append(Candidate(start, end, name if kind != name and name != ENTITY else kind))
     if kind == NUMBER:  # years are rarely amounts
         found = [c for c in found if not re.fullmatch(r"(1[5-9]|20)\d\d", sentence[c.start:c.end])] or found
     return found
+
+
+_CUES = {
+    PLACE: re.compile(r"\b(?:in|at|from|near|to|across|throughout|outside|inside|into|of)\s+(?:the\s+)?$", re.I),
+    DATE: re.compile(r"\b(?:in|on|since|by|during|until|from|before|after|of)\s+(?:the\s+)?$", re.I),
+}
+
+
+def cued(sentence: str, start: int, kind: str) -> bool:
+    """True where the words just before ``start`` announce a span of this kind ("in Paris", "since 2022")."""
+    cue = _CUES.get(kind)
+    return bool(cue and cue.search(sentence, max(0, start - 20), start))

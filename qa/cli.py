@@ -116,14 +116,16 @@ def cmd_ask(args) -> int:
     if args.threshold is not None:
         answerer.threshold = args.threshold
 
-    def one(question: str) -> int:
+    def one(question: str, keep_going: bool = True) -> int:
         try:
             answer = answerer.ask(question, k=args.k, mode=args.mode)
         except QAError as exc:
+            if not keep_going:
+                raise
             if args.json:
                 print(json.dumps({"question": question, "error": str(exc)}), flush=True)
             else:
-                print(f"qa: {exc}", file=sys.stderr)
+                print(f"qa: error: {exc}", file=sys.stderr)
             return 1
         print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else format_answer(answer), flush=True)
         return 0
@@ -135,7 +137,7 @@ def cmd_ask(args) -> int:
                 status |= one(line.rstrip("\n"))
         return status
     if args.question is not None:
-        return one(args.question)
+        return one(args.question, keep_going=False)
     # interactive prompt
     answerer.warm_up()
     print(f"Ask about the documents in {args.index} (empty line or Ctrl-D to quit).")

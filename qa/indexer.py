@@ -6,10 +6,10 @@ the model. Every change is made to a private copy of the live generation and pub
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from .config import ChunkerSettings
 from .documents import Document, Skipped, load_document, scan_folder
 from .embedder import Embedder
 from .errors import DocumentError, IndexCorrupt, IndexIncompatible, QAError
-from .index_dir import IndexDir, describe_os_error, expected_settings
+from .index_dir import IndexDir, describe_os_error, expected_settings, sha256_file
 from .store import EmbeddedStore
 
 EMBED_GROUP = 512  # chunks embedded and written together
@@ -53,14 +53,6 @@ class IndexReport:
         )
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def build_index(
     folder: str | Path,
     index_dir: str | Path,
@@ -68,8 +60,12 @@ def build_index(
     embedder: Embedder | None = None,
     progress: bool = True,
     settings: ChunkerSettings | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexReport:
-    """Synchronise ``index_dir`` with the supported files under ``folder``."""
+    """Synchronise ``index_dir`` with the supported files under ``folder``.
+
+    ``progress`` shows a tqdm bar on stderr; ``on_progress(done, total)`` is called as chunks are embedded.
+    """
     t0 = time.perf_counter()
     folder = Path(folder)
     if not folder.is_dir():
@@ -104,7 +100,7 @@ def build_index(
         hashes: dict[str, tuple[str, Path]] = {}
         for source, path in files.items():
             try:
-                hashes[source] = (file_sha256(path), path)
+                hashes[source] = (sha256_file(path), path)
             except OSError as exc:
                 report.skipped.append(Skipped(source, f"cannot read file ({describe_os_error(exc)})"))
         for source in sorted(hashes):
@@ -125,7 +121,7 @@ def build_index(
 
         tmp = idx.start_generation(base)
         try:
-            _apply(tmp, report, hashes, settings, embedder, progress)
+            _apply(tmp, report, hashes, settings, embedder, progress, on_progress)
             manifest = dict(
                 expected_settings(settings),
                 corpus=str(folder.resolve()),
@@ -145,7 +141,7 @@ def build_index(
     return report
 
 
-def _apply(tmp, report, hashes, settings, embedder, progress) -> None:
+def _apply(tmp, report, hashes, settings, embedder, progress, on_progress) -> None:
     store = EmbeddedStore(tmp, writable=True)
     try:
         for source in report.removed + report.updated:
@@ -170,7 +166,7 @@ def _apply(tmp, report, hashes, settings, embedder, progress) -> None:
         if total:
             embedder = embedder or Embedder()
             report.model_loaded = True
-            _embed_and_store(store, todo, total, embedder, progress, report)
+            _embed_and_store(store, todo, total, embedder, progress, on_progress, report)
         store.save()
         report.documents = len(store.documents())
         report.chunks = store.n_chunks
@@ -178,10 +174,18 @@ def _apply(tmp, report, hashes, settings, embedder, progress) -> None:
         store.close()
 
 
-def _embed_and_store(store, todo, total, embedder, progress, report) -> None:
+def _embed_and_store(store, todo, total, embedder, progress, on_progress, report) -> None:
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="chunk", desc="embedding", disable=not progress, file=sys.stderr)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        bar.update(n)
+        if on_progress:
+            on_progress(done, total)
     now = time.time()
     i = 0
     try:
@@ -198,7 +202,7 @@ def _embed_and_store(store, todo, total, embedder, progress, report) -> None:
             vecs, svecs = embedder.encode_chunks(
                 [c.text for c in chunks],
                 [[(a - c.start, b - c.start) for a, b in c.sentences] for c in chunks],
-                progress=bar.update,
+                progress=step,
             )
             report.embed_seconds += time.perf_counter() - t
             pos = 0

@@ -22,7 +22,7 @@ from .retriever import MODES, Retriever
 from .store import EmbeddedStore
 from .tokens import wordpiece_tokenizer
 
-DEFAULT_THRESHOLD = 0.35
+DEFAULT_THRESHOLD = 0.3
 MAX_QUESTION_CHARS = 2000
 
 
@@ -78,8 +78,7 @@ class Answerer:
     def document_text(self, source: str) -> str | None:
         return self.store.document_text(source)
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid", n_passages: int | None = None) -> Answer:
-        """Answer from the ``k`` best passages; ``n_passages`` (>= k) lists more of the ranking in the result."""
+    def _check(self, question: str, k: int, mode: str) -> tuple[str, str | None]:
         if mode not in MODES:
             raise QAError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
         if k < 1:
@@ -91,7 +90,10 @@ class Answerer:
             notice = f"the question was cut to its first {MAX_QUESTION_CHARS} characters"
         if len(wordpiece_tokenizer().encode(question, add_special_tokens=False).ids) > MAX_WORDPIECES:
             notice = notice or f"only the first {MAX_WORDPIECES} word pieces of the question were embedded"
+        return question, notice
 
+    def read(self, question: str, k: int = 5, mode: str = "hybrid", n_passages: int | None = None):
+        """Retrieve and read a cleaned question: (store, hits, chunks, reading, timings in ms)."""
         with self._swap:
             store, retriever = self.store, self.retriever
         timings: dict[str, float] = {}
@@ -101,18 +103,22 @@ class Answerer:
         t1 = time.perf_counter()
         hits = retriever.run(qvec if mode != "bm25" else None, query, max(k, n_passages or 0), mode, timings)
         t2 = time.perf_counter()
-        all_hits, hits = hits, hits[:k]
-        chunks = store.chunks([h.chunk_id for h in all_hits])
-        for hit in hits:
+        chunks = store.chunks([h.chunk_id for h in hits])
+        for hit in hits[:k]:
             if hit.dense_score is None:
                 hit.dense_score = float(store.vectors.reconstruct(hit.chunk_id) @ qvec)
         idf = idf_weights(query, store.document_frequencies(query), store.n_chunks)
-        reading = self.reader.run(question, qvec, query, idf, chunks[:k], hits)
+        reading = self.reader.run(question, qvec, query, idf, chunks[:k], hits[:k])
         t3 = time.perf_counter()
         timings.update(embed=(t1 - t0) * 1000, search=(t2 - t1) * 1000, read=(t3 - t2) * 1000, total=(t3 - t0) * 1000)
+        return store, hits, chunks, reading, timings
 
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid", n_passages: int | None = None) -> Answer:
+        """Answer from the ``k`` best passages; ``n_passages`` (>= k) lists more of the ranking in the result."""
+        question, notice = self._check(question, k, mode)
+        store, hits, chunks, reading, timings = self.read(question, k, mode, n_passages)
         passages = []
-        for chunk, hit in zip(chunks, all_hits):
+        for chunk, hit in zip(chunks, hits):
             section = store.section_at(chunk.doc_id, chunk.start)
             passages.append(
                 Passage(chunk.source, section.page, section.heading, chunk.start, chunk.end, chunk.text,

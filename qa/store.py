@@ -175,21 +175,24 @@ class EmbeddedStore:
 
     # --- reading ---------------------------------------------------------------------------------
 
+    def _rows(self, sql: str, params=()) -> list[tuple]:
+        """Run a query under the store's lock (one connection serves every thread)."""
+        with self._lock:
+            return self.db.execute(sql, params).fetchall()
+
     def documents(self) -> list[DocumentRecord]:
-        rows = self.db.execute(
+        rows = self._rows(
             "SELECT d.id, d.source, d.kind, d.sha256, d.size, d.mtime, d.indexed_at, COUNT(c.id)"
             " FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.source"
-        ).fetchall()
+        )
         return [DocumentRecord(*r) for r in rows]
 
     def document_text(self, source: str) -> str | None:
-        row = self.db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT text FROM documents WHERE source = ?", (source,))
+        return rows[0][0] if rows else None
 
     def sections(self, doc_id: int) -> list[Section]:
-        rows = self.db.execute(
-            "SELECT start, page, heading FROM sections WHERE doc_id = ? ORDER BY start", (doc_id,)
-        ).fetchall()
+        rows = self._rows("SELECT start, page, heading FROM sections WHERE doc_id = ? ORDER BY start", (doc_id,))
         return [Section(*r) for r in rows]
 
     def section_at(self, doc_id: int, offset: int) -> Section:
@@ -198,7 +201,7 @@ class EmbeddedStore:
     @property
     def n_chunks(self) -> int:
         if self._n_chunks is None:
-            self._n_chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            self._n_chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
         return self._n_chunks
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -211,32 +214,28 @@ class EmbeddedStore:
         """BM25 over stemmed terms; scores are positive, higher is better."""
         if not query or k <= 0:
             return []
-        with self._lock:
-            rows = self.db.execute(
-                "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
-                (fts_query(query), k),
-            ).fetchall()
+        rows = self._rows(
+            "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+            (fts_query(query), k),
+        )
         return [(int(r), -float(s)) for r, s in rows]
 
     def document_frequencies(self, query: list[str]) -> dict[str, int]:
         if not query:
             return {}
         marks = ",".join("?" * len(query))
-        with self._lock:
-            rows = self.db.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", query).fetchall()
-        return dict(rows)
+        return dict(self._rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", query))
 
     def chunks(self, ids: list[int]) -> list[StoredChunk]:
         """Chunks by id, in the order asked."""
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self.db.execute(
-                "SELECT c.id, d.source, c.doc_id, c.start, c.end, c.text, c.page, c.heading, c.sentences,"
-                f" c.sentence_vectors FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
-                ids,
-            ).fetchall()
+        rows = self._rows(
+            "SELECT c.id, d.source, c.doc_id, c.start, c.end, c.text, c.page, c.heading, c.sentences,"
+            f" c.sentence_vectors FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
+            ids,
+        )
         by_id = {}
         for r in rows:
             spans = [tuple(s) for s in json.loads(r[8])]
@@ -245,10 +244,8 @@ class EmbeddedStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def chunk_ids_of(self, source: str) -> list[int]:
-        return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.source = ? ORDER BY c.ord",
-                (source,),
-            )
-        ]
+        rows = self._rows(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.source = ? ORDER BY c.ord",
+            (source,),
+        )
+        return [r[0] for r in rows]
