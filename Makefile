@@ -32,7 +32,7 @@ index: install
 	$(QA) index $(CORPUS) --index $(INDEX)
 
 run: index
-	$(QA) ask --index $(INDEX)
+	$(QA) serve --index $(INDEX) --docs $(CORPUS)
 
 test: install-test
 	$(PY) -m pytest -q

@@ -1,0 +1,133 @@
+"""``qa serve``: the browser chat (Gradio), registered into the ``qa`` command by ``qa.cli``."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_CORPUS_DIR
+from .errors import QAError
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def register(sub, index_arg) -> None:
+    p = sub.add_parser(
+        "serve", help="start the browser chat",
+        description="Start the browser chat (a Gradio app): ask questions, see highlighted answers with "
+        "their citations, upload and remove documents. Binds to 127.0.0.1 by default; any other address "
+        "needs --auth USER:PASSWORD or an explicit --no-auth. Share links are never used.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    index_arg(p)
+    p.add_argument("--docs", metavar="FOLDER", default=None,
+                   help="documents folder that uploads go to and the index is built from "
+                   "(default: the folder the index was built from, else ./seeds)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("QA_SERVE_AUTH") or None,
+                   help="require this login (default: $QA_SERVE_AUTH)")
+    p.add_argument("--no-auth", action="store_true", help="allow a non-loopback --host without a login")
+    p.add_argument("--max-upload-mb", type=float, default=20, metavar="MB", help="largest upload (default 20)")
+    p.add_argument("--threshold", type=float, default=None, help="confidence below which the answer is 'not found'")
+    p.set_defaults(func=cmd_serve)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise QAError("--auth must be USER:PASSWORD (both non-empty)")
+    return user, password
+
+
+def check_args(args) -> tuple[str, str] | None:
+    """Refuse unsafe or impossible settings before loading anything; returns the login, if any."""
+    auth = parse_auth(args.auth)
+    if auth and args.no_auth:
+        raise QAError("use either --auth or --no-auth, not both")
+    if not is_loopback(args.host) and not auth and not args.no_auth:
+        raise QAError(f"--host {args.host} makes the chat reachable from other machines: "
+                      "add --auth USER:PASSWORD, or --no-auth if that is really intended")
+    if not 0 < args.port < 65536:
+        raise QAError(f"--port {args.port} is not a valid port")
+    if args.max_upload_mb <= 0:
+        raise QAError("--max-upload-mb must be positive")
+    return auth
+
+
+def corpus_folder(args, manifest: dict) -> Path:
+    if args.docs is not None:
+        folder = Path(args.docs)
+    elif manifest.get("corpus") and Path(manifest["corpus"]).is_dir():
+        folder = Path(manifest["corpus"])
+    else:
+        folder = Path(DEFAULT_CORPUS_DIR)
+    if not folder.is_dir():
+        raise QAError(f"documents folder '{folder}' does not exist or is not a folder")
+    return folder
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail before loading the model when the address is already taken."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise QAError(f"--host {host}: {exc.strerror}") from exc
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError as exc:
+            raise QAError(f"cannot serve on {host}:{port}: {exc.strerror}; choose another --port") from exc
+
+
+def cmd_serve(args) -> int:
+    auth = check_args(args)
+    from .index_dir import IndexDir
+
+    idx = IndexDir(args.index)
+    if not idx.exists():
+        raise QAError(idx.missing_message())
+    if args.docs is not None and not Path(args.docs).is_dir():
+        raise QAError(f"documents folder '{args.docs}' does not exist or is not a folder")
+    check_port_free(args.host, args.port)
+    from .pipeline import Answerer
+
+    print(f"loading the model and the index {args.index} ...", file=sys.stderr, flush=True)
+    answerer = Answerer(args.index)
+    if args.threshold is not None:
+        answerer.threshold = args.threshold
+    docs = corpus_folder(args, answerer.manifest)
+    indexed_from = answerer.manifest.get("corpus")
+    if indexed_from and Path(indexed_from).resolve() != docs.resolve():
+        print(f"note: the index was built from {indexed_from}; the next upload or removal re-syncs it "
+              f"with {docs}", file=sys.stderr)
+    answerer.warm_up()
+
+    from ui.app import build_app, launch
+    from ui.service import Service
+
+    service = Service(answerer, docs, args.index, max_upload_mb=args.max_upload_mb)
+    demo = build_app(service)
+    where = "loopback only" if is_loopback(args.host) else ("login required" if auth else "NO LOGIN")
+    print(f"serving {len(service.documents())} documents from {docs} at http://{args.host}:{args.port} "
+          f"({where}); Ctrl-C to stop", file=sys.stderr, flush=True)
+    try:
+        launch(demo, host=args.host, port=args.port, auth=auth, max_file_mb=args.max_upload_mb)
+    except OSError as exc:
+        raise QAError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    return 0

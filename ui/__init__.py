@@ -1,0 +1,1 @@
+"""The browser chat for the ``qa`` engine (``qa serve``): a Gradio app in ``ui.app``."""

@@ -1,0 +1,145 @@
+"""Putting uploaded files into the corpus folder, and taking them out, without escaping it.
+
+A file name from a browser or an API client is only a hint: it is reduced to a plain name (no folder
+parts, no ``..``, no leading dot, no control or shell characters), its suffix must be a supported type,
+and the file must parse as a document before it replaces anything. Files are written through a hidden
+temporary file in the corpus folder and renamed into place, so a half-written upload is never indexed.
+Existing symbolic links and non-regular files are never written through or replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from qa.config import SUPPORTED_SUFFIXES
+from qa.documents import load_document
+from qa.errors import DocumentError, QAError
+
+DEFAULT_MAX_UPLOAD_MB = 20
+MAX_NAME_CHARS = 120
+_UNSAFE = re.compile(r"[^\w.\- ()+,]", re.UNICODE)
+
+
+class UploadError(QAError):
+    """An upload refused; the message says why, for the user."""
+
+
+@dataclass
+class Saved:
+    name: str  # the name in the corpus folder (also the document's source in the index)
+    replaced: bool  # an existing file of that name was updated
+
+
+def sanitize_filename(name: str) -> str:
+    """A safe plain file name from whatever a client sent, or UploadError."""
+    raw = str(name or "")
+    base = re.split(r"[\\/]", raw)[-1]  # drop any folder part, Windows or POSIX
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in base)
+    base = _UNSAFE.sub("_", base)
+    base = " ".join(base.split())
+    base = base.lstrip(". ").rstrip(". ")
+    if not base or base in (".", ".."):
+        raise UploadError(f"'{raw[:80]}' is not a usable file name")
+    suffix = Path(base).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = suffix or "no extension"
+        raise UploadError(f"{base}: unsupported file type ({shown}); upload {', '.join(SUPPORTED_SUFFIXES)} files")
+    stem = Path(base).stem.rstrip(". ") or "document"
+    stem = stem[: MAX_NAME_CHARS - len(suffix)]
+    return stem + suffix
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        return path.resolve(strict=False).is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def corpus_root(corpus: str | os.PathLike) -> Path:
+    root = Path(corpus).resolve()
+    if not root.is_dir():
+        raise UploadError(f"the documents folder '{corpus}' does not exist")
+    return root
+
+
+def save_upload(src: str | os.PathLike, original_name: str, corpus: str | os.PathLike,
+                max_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024) -> Saved:
+    """Copy ``src`` into ``corpus`` under a sanitized ``original_name``; returns what was saved."""
+    name = sanitize_filename(original_name)
+    root = corpus_root(corpus)
+    try:
+        size = os.stat(src).st_size
+    except OSError as exc:
+        raise UploadError(f"{name}: the upload could not be read ({exc.strerror})") from exc
+    if size > max_bytes:
+        raise UploadError(f"{name}: {size / 1048576:.1f} MB is over the {max_bytes / 1048576:.0f} MB limit")
+    if size == 0:
+        raise UploadError(f"{name}: the file is empty")
+    dest = root / name
+    if dest.parent != root or not _inside(root, dest):
+        raise UploadError(f"{name}: refused (outside the documents folder)")
+    replaced = False
+    try:
+        st = os.lstat(dest)
+    except FileNotFoundError:
+        pass
+    else:
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
+            raise UploadError(f"{name}: refused, a link or special file of that name is in the documents folder")
+        replaced = True
+    suffix = dest.suffix
+    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=suffix, dir=root)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1 << 20)
+            if out.tell() > max_bytes:
+                raise UploadError(f"{name}: over the {max_bytes / 1048576:.0f} MB limit")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            load_document(tmp, name)  # refuse what the indexer could not read, before it replaces anything
+        except DocumentError as exc:
+            raise UploadError(f"{name}: {exc}") from exc
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        raise UploadError(f"{name}: could not be saved ({exc.strerror})") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return Saved(name, replaced)
+
+
+def delete_document(source: str, corpus: str | os.PathLike) -> bool:
+    """Delete the file behind indexed document ``source`` (a path relative to ``corpus``).
+
+    Returns False when the file is already gone. Only the link itself is removed for a symbolic link.
+    """
+    root = corpus_root(corpus)
+    rel = PurePosixPath(str(source))
+    if rel.is_absolute() or not rel.parts or any(p in ("", ".", "..") for p in rel.parts) or "\\" in str(source):
+        raise UploadError(f"'{source}' is not a document of this folder")
+    path = root.joinpath(*rel.parts)
+    if not _inside(root, path.parent):
+        raise UploadError(f"'{source}' is outside the documents folder")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise UploadError(f"'{source}' is not a file")
+    try:
+        path.unlink()
+    except OSError as exc:
+        raise UploadError(f"could not delete '{source}' ({exc.strerror})") from exc
+    return True
