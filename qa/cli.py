@@ -21,6 +21,15 @@ def _index_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def reader_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--reader",
+        choices=["trained", "heuristic"],
+        default=os.environ.get("QA_READER", "trained"),
+        help="answer picker: the trained span reader (default) or the rule-based one ($QA_READER)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Offline extractive question answering over your documents, with exact citations."
@@ -44,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help="retrieval (default hybrid)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     p.add_argument("--threshold", type=float, default=None, help="confidence below which the answer is 'not found'")
+    reader_arg(p)
     _index_arg(p)
     p.set_defaults(func=cmd_ask)
 
@@ -51,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     _index_arg(p)
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("train-reader", help="fine-tune the span reader on SQuAD-format data",
+                       description="Fine-tune all-MiniLM-L6-v2 with a start/end head on SQuAD-format data "
+                       "(GPU if present, else CPU); writes float16 safetensors and a model card.")
+    from .train_reader import add_arguments as train_arguments
+
+    train_arguments(p)
+    p.set_defaults(func=cmd_train_reader)
 
     for extra in ("serve", "eval"):
         try:
@@ -112,7 +130,7 @@ def format_answer(answer) -> str:
 def cmd_ask(args) -> int:
     from .pipeline import Answerer
 
-    answerer = Answerer(args.index)
+    answerer = Answerer(args.index, reader=args.reader)
     if args.threshold is not None:
         answerer.threshold = args.threshold
 
@@ -151,6 +169,18 @@ def cmd_ask(args) -> int:
             return 0
         one(question)
         print()
+
+
+# --- train-reader ---------------------------------------------------------------------------------------
+
+
+def cmd_train_reader(args) -> int:
+    from .train_reader import run
+
+    for path in (args.data, args.eval):
+        if path and not os.path.isfile(path):
+            raise QAError(f"file '{path}' does not exist")
+    return run(args)
 
 
 # --- stats ----------------------------------------------------------------------------------------------

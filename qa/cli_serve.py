@@ -15,6 +15,8 @@ LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
 def register(sub, index_arg) -> None:
+    from .cli import reader_arg
+
     p = sub.add_parser(
         "serve", help="start the browser chat",
         description="Start the browser chat (a Gradio app): ask questions, see highlighted answers with "
@@ -32,6 +34,7 @@ def register(sub, index_arg) -> None:
     p.add_argument("--no-auth", action="store_true", help="allow a non-loopback --host without a login")
     p.add_argument("--max-upload-mb", type=float, default=20, metavar="MB", help="largest upload (default 20)")
     p.add_argument("--threshold", type=float, default=None, help="confidence below which the answer is 'not found'")
+    reader_arg(p)
     p.set_defaults(func=cmd_serve)
 
 
@@ -108,7 +111,7 @@ def cmd_serve(args) -> int:
     from .pipeline import Answerer
 
     print(f"loading the model and the index {args.index} ...", file=sys.stderr, flush=True)
-    answerer = Answerer(args.index)
+    answerer = Answerer(args.index, reader=args.reader)
     if args.threshold is not None:
         answerer.threshold = args.threshold
     docs = corpus_folder(args, answerer.manifest)

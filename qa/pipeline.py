@@ -19,10 +19,13 @@ from .lexical import query_terms
 from .reader import Reader, idf_weights
 from .results import Answer, Citation, Passage
 from .retriever import MODES, Retriever
+from .span_reader import SpanReader
 from .store import EmbeddedStore
 from .tokens import wordpiece_tokenizer
 
 DEFAULT_THRESHOLD = 0.3
+READERS = ("trained", "heuristic")
+DEFAULT_READER = "trained"
 MAX_QUESTION_CHARS = 2000
 
 
@@ -49,10 +52,14 @@ class Answerer:
         index_dir: str | Path = DEFAULT_INDEX_DIR,
         embedder: Embedder | None = None,
         threshold: float = DEFAULT_THRESHOLD,
+        reader: str = DEFAULT_READER,
     ) -> None:
+        if reader not in READERS:
+            raise QAError(f"unknown reader '{reader}'; choose one of: {', '.join(READERS)}")
         self.index = IndexDir(index_dir)
         self.embedder = embedder or Embedder()
-        self.reader = Reader()
+        self.reader_name = reader
+        self.reader = Reader(span_reader=SpanReader() if reader == "trained" else None)
         self.threshold = threshold
         self._swap = threading.Lock()
         self.generation: Path | None = None
@@ -72,8 +79,10 @@ class Answerer:
         return True
 
     def warm_up(self) -> None:
-        """Load the model now rather than at the first question."""
+        """Load the models now rather than at the first question."""
         self.embedder.encode_queries(["warm up"])
+        if self.reader.span_reader is not None:
+            self.reader.span_reader.spans("warm up?", ["Warm up."])
 
     def document_text(self, source: str) -> str | None:
         return self.store.document_text(source)

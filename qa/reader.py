@@ -35,6 +35,11 @@ CONFIDENCE = (-5.738, 0.3851, 0.7390)
 MAX_LEAD = 5.0
 CUE_BONUS = 40  # characters: "in Paris" beats a closer name with no "in" before it, for a "where" question
 
+SPAN_WINDOWS = 4  # sentences (with their neighbours) the trained reader reads
+MAX_WINDOW_CHARS = 800  # neighbours are left out of windows longer than this
+# span confidence = sigmoid(BIAS + A * span score + B * best sentence score)
+SPAN_CONFIDENCE = (-8.2021, 0.3746, 0.3352)  # fitted by bench/fit_span_confidence.py
+
 # Words that may join a name ("Bank of Japan") but never start or end an answer.
 _JOINERS = {"of", "the", "de", "du", "del", "da", "von", "van", "der", "and", "for", "on", "la", "le", "al", "bin"}
 
@@ -59,6 +64,7 @@ class Reading:
     kind: str | None
     confidence: float
     ranked: list[SentenceScore]
+    span_score: float | None = None  # the trained reader's start + end logits
 
 
 def idf_weights(query: list[str], frequencies: dict[str, int], n_chunks: int) -> dict[str, float]:
@@ -81,14 +87,25 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def span_confidence(span_score: float, top_sentence_score: float) -> float:
+    """Confidence of the trained reader's answer: its span score and how well the best sentence matched."""
+    bias, a, b = SPAN_CONFIDENCE
+    return _sigmoid(bias + a * span_score + b * top_sentence_score)
+
+
 def confidence(score: float, lead: float) -> float:
     bias, a, b = CONFIDENCE
     return _sigmoid(bias + a * score + b * min(lead, MAX_LEAD))
 
 
 class Reader:
-    def __init__(self, weights: np.ndarray = WEIGHTS) -> None:
+    """Ranks sentences; then either narrows the best one by rules (heuristic) or lets the trained span
+    reader pick the answer inside the best few sentences and their neighbours (``span_reader``)."""
+
+    def __init__(self, weights: np.ndarray = WEIGHTS, span_reader=None, windows: int = SPAN_WINDOWS) -> None:
         self.weights = weights
+        self.span_reader = span_reader
+        self.windows = windows
 
     def run(
         self,
@@ -130,6 +147,8 @@ class Reader:
             s.score = float(z)
             s.probability = confidence(s.score, 0.0)
         scored.sort(key=lambda s: -s.score)
+        if self.span_reader is not None:
+            return self._read_spans(question, kind, scored)
         best = scored[0]
         lead = best.score - scored[1].score if len(scored) > 1 else MAX_LEAD
         start, end = best.start, best.end
@@ -139,6 +158,29 @@ class Reader:
             if span:
                 start, end = best.start + span[0], best.start + span[1]
         return Reading(best, start, end, kind, confidence(best.score, lead), scored)
+
+    def _read_spans(self, question: str, kind: str | None, scored: list[SentenceScore]) -> Reading:
+        """The trained reader's best span among the top sentences, each read with its neighbours."""
+        windows = []
+        for s in scored[: self.windows]:
+            spans = s.chunk.sentences
+            j = spans.index((s.start, s.end))
+            a, b = spans[max(j - 1, 0)][0], spans[min(j + 1, len(spans) - 1)][1]
+            if b - a > MAX_WINDOW_CHARS:
+                a, b = s.start, s.end
+            windows.append((s.chunk.text[a - s.chunk.start : b - s.chunk.start], a, s))
+        found = self.span_reader.spans(question, [w[0] for w in windows])
+        if not found:
+            return Reading(None, None, None, kind, 0.0, scored)
+        span = found[0]
+        _, base, source_sentence = windows[span.passage]
+        start, end = base + span.start, base + span.end
+        holder = next(
+            (x for x in scored if x.chunk.source == source_sentence.chunk.source and x.start <= start < x.end),
+            source_sentence,
+        )
+        conf = span_confidence(span.score, scored[0].score)
+        return Reading(holder, start, end, kind, conf, scored, span.score)
 
     @staticmethod
     def _spans(text: str, kind: str, query: list[str]) -> list[answer_types.Candidate]:
