@@ -160,18 +160,20 @@ def run(args) -> int:
     steps_per_epoch = math.ceil(n / args.batch)
     total_steps = max(1, int(steps_per_epoch * args.epochs))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warm = max(1, int(total_steps * args.warmup))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total_steps - s) / max(1, total_steps - warm)))
-    )
     state_file, ckpt_file = out / "checkpoint.json", out / "checkpoint.safetensors"
     step = 0
     if args.resume and state_file.exists():
         step = json.loads(state_file.read_text())["step"]
         model.load_state_dict(load_file(str(ckpt_file), device=str(device)))
-        for _ in range(step):
-            sched.step()
         print(f"resumed at step {step}", file=sys.stderr)
+    warm = max(1, int(total_steps * args.warmup))
+    first = step  # the schedule continues where the checkpoint left it
+
+    def lr_factor(s: int) -> float:
+        s += first
+        return min((s + 1) / warm, max(0.0, (total_steps - s) / max(1, total_steps - warm)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
 
     rng = np.random.default_rng(args.seed)
     orders = [rng.permutation(n) for _ in range(math.ceil(args.epochs))]

@@ -1,0 +1,58 @@
+"""Shared bits of the benchmark scripts: where outputs go, and what machine and code produced them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+SQUAD_DEV = ROOT.parent / "shared" / "data" / "squad-v1.1-dev.json.gz"
+
+sys.path.insert(0, str(ROOT))
+
+
+def provenance() -> dict:
+    """Git commit (and whether qa/ has uncommitted changes), date, machine and its load."""
+    from qa.evaluate import machine_info
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = git("status", "--porcelain", "qa/")
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_qa_changes": bool(dirty),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine_info(),
+        "loadavg_at_start": os.getloadavg(),
+        "env": {k: os.environ[k] for k in ("QA_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS") if k in os.environ},
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
+
+
+def save(name: str, result: dict, markdown: str) -> None:
+    """Write bench/out/NAME.json and NAME.md, and print the Markdown."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = dict(result, loadavg_at_end=os.getloadavg())
+    (OUT / f"{name}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    (OUT / f"{name}.md").write_text(markdown + "\n")
+    print(markdown)
+
+
+def fmt(x, nd: int = 3) -> str:
+    return "—" if x is None else f"{x:.{nd}f}"
+
+
+def pcts(values: list[float]) -> dict:
+    from qa.metrics import percentile
+
+    mean = sum(values) / len(values) if values else None
+    return {"p50": percentile(values, 50), "p95": percentile(values, 95), "mean": mean}

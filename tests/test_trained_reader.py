@@ -1,0 +1,74 @@
+import json
+
+import pytest
+
+from qa import Answerer
+from qa.span_reader import MODEL_DIR, SpanReader, available
+from qa.train_reader import main as train_main
+
+from .conftest import JAPAN_Q, OFF_TOPIC_Q, ROOT
+
+SLICE = ROOT / "tests" / "data" / "squad-v1.1-dev-slice.json"
+
+
+def test_the_trained_weights_ship_in_the_package_with_a_model_card():
+    assert available()
+    card = (MODEL_DIR / "README.md").read_text()
+    assert "SQuAD" in card and "EM" in card and "F1" in card
+    info = json.loads((MODEL_DIR / "training.json").read_text())
+    assert info["eval"]["em"] > 0.6 and info["eval"]["f1"] > 0.7  # gold paragraph given, SQuAD v1.1 dev
+    assert (MODEL_DIR / "model.safetensors").stat().st_size < 50 * 1024 * 1024
+
+
+def test_span_reader_finds_answers_inside_passages():
+    reader = SpanReader()
+    passages = [
+        "The Aral Sea was an endorheic lake lying between Kazakhstan and Uzbekistan.",
+        "Solar Orbiter was launched on 10 February 2020 from Cape Canaveral aboard an Atlas V rocket.",
+    ]
+    spans = reader.spans("When was Solar Orbiter launched?", passages)
+    best = spans[0]
+    assert best.passage == 1 and "10 February 2020" in passages[1][best.start:best.end]
+    spans = reader.spans("Which two countries does the Aral Sea lie between?", passages)
+    assert "Kazakhstan and Uzbekistan" in passages[spans[0].passage][spans[0].start:spans[0].end]
+
+
+@pytest.fixture(scope="module")
+def heuristic(seed_index, embedder):
+    return Answerer(seed_index, embedder=embedder, reader="heuristic")
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Who is the prime minister of Japan?", "Sanae Takaichi"),
+    ("What did Russian aircraft do shortly before her speech?", "fly by"),
+])
+def test_trained_reader_quotes_short_exact_spans(answerer, question, expected):
+    assert answerer.reader_name == "trained"
+    answer = answerer.ask(question)
+    assert answer.found and expected in answer.answer
+    c = answer.citations[0]
+    assert answerer.document_text(c.source)[c.start:c.end] == answer.answer
+    assert c.sentence_start <= c.start < c.end <= c.sentence_end
+
+
+def test_both_readers_stay_selectable_and_agree_on_the_seed_answer(answerer, heuristic):
+    assert heuristic.ask(JAPAN_Q).answer == answerer.ask(JAPAN_Q).answer == "$16 billion"
+    assert heuristic.ask(OFF_TOPIC_Q).answer is None and answerer.ask(OFF_TOPIC_Q).answer is None
+
+
+def test_train_reader_writes_weights_card_and_resumes(tmp_path, capsys):
+    out = tmp_path / "reader"
+    common = ["--out", str(out), "--limit", "12", "--batch", "6", "--max-len", "160", "--stride", "64",
+              "--eval", str(SLICE), "--eval-limit", "6"]
+    assert train_main([str(SLICE), "--epochs", "1", *common]) == 0
+    for name in ("model.safetensors", "config.json", "README.md", "training.json", "checkpoint.safetensors",
+                 "checkpoint.json"):
+        assert (out / name).exists(), name
+    assert not list(out.glob("*.pt")) and not list(out.glob("*.bin")), "no pickled weights"
+    first = json.loads((out / "training.json").read_text())
+    done, total = first["steps"].split(" of ")
+    assert done == total and int(total) >= 2 and 0.0 <= first["eval"]["f1"] <= 1.0
+    assert train_main([str(SLICE), "--epochs", "2", "--resume", *common]) == 0
+    assert f"resumed at step {total}" in capsys.readouterr().err
+    assert json.loads((out / "training.json").read_text())["steps"] == f"{2 * int(total)} of {2 * int(total)}"
+    assert SpanReader(out).spans("What is it?", ["It is a test."]) is not None  # loads back
