@@ -24,7 +24,7 @@ _WORD_BEFORE = re.compile(r"(\S+)$")
 def _is_abbreviation(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return False
-    m = _WORD_BEFORE.search(text, 0, dot)
+    m = _WORD_BEFORE.search(text, max(0, dot - 100), dot)  # a bounded look-back: linear in the text
     if not m:
         return False
     word = m.group(1).lstrip("\"'“‘([").lower()
@@ -35,7 +35,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 
 def _line_runs_on(text: str, newline: int) -> bool:
     """True where a single line break sits inside a sentence (hard-wrapped text)."""
-    before = text[:newline].rstrip(" \t")
+    before = text[max(0, newline - 200) : newline].rstrip(" \t")
     after_pos = newline + 1
     while after_pos < len(text) and text[after_pos] in " \t":
         after_pos += 1
