@@ -93,7 +93,7 @@ def run(args) -> None:
         res = measure(answerer, qs, 1)
         result["squad"] = {"chunks": answerer.store.n_chunks, "questions": len(qs), "modes": res}
         md += table(f"SQuAD v1.1 dev, article layout ({answerer.store.n_chunks} chunks, {len(qs)} questions)", res)
-    else:
+    elif args.questions > 0:
         print(f"(no SQuAD index at {squad_index}: run qa eval with --index-dir first)")
     md.append(f"thread settings: {prov['env'] or 'defaults'}; torch threads {prov['machine'].get('torch_threads')}"
               + ("; one core kept busy by a spinning process (--hog)" if args.hog else ""))

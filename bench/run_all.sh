@@ -25,13 +25,22 @@ $ONE $PY -m qa eval ../shared/data/squad-v2.0-dev.json.gz --mode all --limit 200
     --index-dir bench/out/squad2-dev --details bench/out/eval-v2-2000-details.jsonl \
     --json > bench/out/eval-v2-2000.json 2> bench/out/eval-v2-2000.log
 $PY bench/threshold_sweep.py bench/out/eval-v2-2000-details.jsonl
+# SQuAD v1.1: the same threshold sweep on the yardsticks' sample, and the rule-based reader for comparison
+$ONE $PY -m qa eval "$DATA" --mode hybrid --limit 2000 --seed 0 --threshold 0 --index-dir bench/out/squad-dev \
+    --details bench/out/eval-v1-t0-2000-details.jsonl --json > bench/out/eval-v1-t0-2000.json 2> bench/out/eval-v1-t0-2000.log
+$PY bench/threshold_sweep.py bench/out/eval-v1-t0-2000-details.jsonl
+$ONE $PY -m qa eval "$DATA" --mode all --limit 2000 --seed 0 --reader heuristic --index-dir bench/out/squad-dev \
+    --json > bench/out/eval-v1-heuristic-2000.json 2> bench/out/eval-v1-heuristic-2000.log
 # 1. recall@k table and plot
 $PY bench/retrieval.py bench/out/eval-full.json bench/out/eval-paragraph-2000.json
 # 2. build throughput, default threads and one thread
 $PY bench/build_throughput.py --repeat 2 --tag default
 $ONE $PY bench/build_throughput.py --repeat 2 --tag 1thread
 # 3. latency, default threads and one thread
-$PY bench/latency.py --tag default
-$ONE $PY bench/latency.py --tag 1thread
+$PY bench/latency.py --tag default --questions 300
+$ONE $PY bench/latency.py --tag 1thread --questions 300
+# ... and with one core kept busy by a spinning process
+$PY bench/latency.py --tag default-hog --hog --questions 0 --seed-rounds 3
+$ONE $PY bench/latency.py --tag 1thread-hog --hog --questions 0 --seed-rounds 3
 # 4. incremental re-index
 $PY bench/incremental.py
