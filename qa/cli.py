@@ -192,7 +192,7 @@ def index_stats(index_dir: str) -> dict:
 
     idx = IndexDir(index_dir)
     generation, manifest = idx.open_generation()
-    store = EmbeddedStore(generation)
+    store = EmbeddedStore(generation, load_vectors=False)
     try:
         docs = store.documents()
         size = sum(f.stat().st_size for f in idx.path.rglob("*") if f.is_file())

@@ -17,7 +17,7 @@ from .chunker import chunk_document
 from .config import ChunkerSettings
 from .documents import Document, Skipped, load_document, scan_folder
 from .embedder import Embedder
-from .errors import DocumentError, IndexCorrupt, IndexIncompatible, QAError
+from .errors import DocumentError, IndexCorrupt, QAError
 from .index_dir import IndexDir, describe_os_error, expected_settings, sha256_file
 from .store import EmbeddedStore
 
@@ -91,9 +91,11 @@ def build_index(
                     raise IndexCorrupt(f"{exc} (or delete '{idx.path}')") from exc
 
         indexed: dict[str, str] = {}
+        base_chunks = 0
         if base is not None:
-            old = EmbeddedStore(base)
+            old = EmbeddedStore(base, load_vectors=False)
             indexed = {d.source: d.sha256 for d in old.documents()}
+            base_chunks = old.n_chunks
             old.close()
 
         files, report.skipped = scan_folder(folder)
@@ -113,9 +115,7 @@ def build_index(
         report.removed = sorted(set(indexed) - set(hashes))
 
         if not report.changed and base is not None:
-            store = EmbeddedStore(base)
-            report.documents, report.chunks = len(indexed), store.n_chunks
-            store.close()
+            report.documents, report.chunks = len(indexed), base_chunks
             report.seconds = time.perf_counter() - t0
             return report
 

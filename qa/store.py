@@ -98,9 +98,10 @@ def new_vector_index() -> faiss.Index:
 
 
 class EmbeddedStore:
-    """SQLite + FAISS in one folder. ``writable=False`` opens SQLite read-only."""
+    """SQLite + FAISS in one folder. ``writable=False`` opens SQLite read-only; ``load_vectors=False``
+    skips reading the FAISS file, for callers that only need the metadata."""
 
-    def __init__(self, folder: Path, writable: bool = False) -> None:
+    def __init__(self, folder: Path, writable: bool = False, load_vectors: bool = True) -> None:
         self.folder = Path(folder)
         meta = self.folder / META_FILE
         if writable:
@@ -110,7 +111,7 @@ class EmbeddedStore:
             self.db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, check_same_thread=False)
         self.db.execute("PRAGMA foreign_keys = ON")
         vectors = self.folder / VECTORS_FILE
-        self.vectors = faiss.read_index(str(vectors)) if vectors.exists() else new_vector_index()
+        self.vectors = faiss.read_index(str(vectors)) if load_vectors and vectors.exists() else new_vector_index()
         self._lock = threading.Lock()
         self._n_chunks: int | None = None
 
