@@ -22,6 +22,20 @@ from qa import Answerer, build_index
 TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-train.reconstructed.json.gz"
 
 
+def train_split(articles: int, rng: random.Random | None = None) -> tuple[list[dict], list[dict]]:
+    """The fitting articles (indexed) and 40 others (their questions are the negatives): one fixed split,
+    shared by bench/fit_span_confidence.py."""
+    data = json.load(gzip.open(TRAIN))["data"]
+    order = list(range(len(data)))
+    (rng or random.Random(0)).shuffle(order)
+    return [data[i] for i in order[:articles]], [data[i] for i in order[articles : articles + 40]]
+
+
+def squad_questions(articles: list[dict], in_index: int) -> list[tuple[str, list[str], int]]:
+    return [(qa["question"], [a["text"] for a in qa["answers"]], in_index) for art in articles
+            for p in art["paragraphs"] for qa in p["qas"]]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--articles", type=int, default=16)
@@ -31,12 +45,8 @@ def main() -> None:
     ap.add_argument("--out", default="bench/out/fit")
     args = ap.parse_args()
     out = Path(args.out)
-    data = json.load(gzip.open(TRAIN))["data"]
     rng = random.Random(0)
-    order = list(range(len(data)))
-    rng.shuffle(order)
-    indexed = [data[i] for i in order[: args.articles]]
-    others = [data[i] for i in order[args.articles : args.articles + 40]]
+    indexed, others = train_split(args.articles, rng)  # rng goes on to sample the questions
 
     docs = out / "docs"
     docs.mkdir(parents=True, exist_ok=True)
@@ -44,12 +54,10 @@ def main() -> None:
         text = "\n\n".join(p["context"] for p in art["paragraphs"])
         (docs / f"{n:03d}_{re.sub(r'[^A-Za-z0-9]+', '_', art['title'])[:40]}.txt").write_text(text)
     build_index(docs, out / "index")
-    answerer = Answerer(out / "index")
+    answerer = Answerer(out / "index", reader="heuristic")  # these features feed the sentence ranker
 
-    pos_q = [(qa["question"], [a["text"] for a in qa["answers"]], 1) for art in indexed
-             for p in art["paragraphs"] for qa in p["qas"]]
-    neg_q = [(qa["question"], [a["text"] for a in qa["answers"]], 0) for art in others
-             for p in art["paragraphs"] for qa in p["qas"]]
+    pos_q = squad_questions(indexed, 1)
+    neg_q = squad_questions(others, 0)
     rng.shuffle(pos_q)
     rng.shuffle(neg_q)
     questions = pos_q[: args.questions] + neg_q[: args.negatives]

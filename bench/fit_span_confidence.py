@@ -9,8 +9,6 @@ SPAN_CONFIDENCE for qa/reader.py and the share answered / correct at a few thres
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import random
 from pathlib import Path
 
@@ -18,10 +16,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
+from fit_reader import squad_questions, train_split
 from qa import Answerer
 from qa.metrics import exact_match, f1
-
-TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-train.reconstructed.json.gz"
 
 
 def main() -> None:
@@ -31,16 +28,8 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=16)
     ap.add_argument("--out", default="bench/out/fit")
     args = ap.parse_args()
-    data = json.load(gzip.open(TRAIN))["data"]
-    rng = random.Random(0)
-    order = list(range(len(data)))
-    rng.shuffle(order)  # the same split as bench/fit_reader.py
-    indexed = [data[i] for i in order[: args.articles]]
-    others = [data[i] for i in order[args.articles : args.articles + 40]]
-    pos = [(qa["question"], [a["text"] for a in qa["answers"]], 1) for art in indexed
-           for p in art["paragraphs"] for qa in p["qas"]]
-    neg = [(qa["question"], [a["text"] for a in qa["answers"]], 0) for art in others
-           for p in art["paragraphs"] for qa in p["qas"]]
+    indexed, others = train_split(args.articles)  # the split bench/fit_reader.py indexed
+    pos, neg = squad_questions(indexed, 1), squad_questions(others, 0)
     random.Random(7).shuffle(pos)  # not the questions bench/fit_reader.py used first
     random.Random(7).shuffle(neg)
     answerer = Answerer(Path(args.out) / "index", reader="trained")

@@ -52,6 +52,7 @@ def _split_long(text: str, start: int, end: int, s: ChunkerSettings) -> list[tup
     words = [(m.start() + start, m.end() + start) for m in _WORD.finditer(text[start:end])]
     pieces: list[tuple[int, int]] = []
     piece_start = None
+    prev_end = start
     tok = wp = 0
     word_tokens = count_tokens([" " + text[a:b] for a, b in words])
     word_wps = count_wordpieces([text[a:b] for a, b in words])
