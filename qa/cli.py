@@ -17,8 +17,26 @@ def _index_arg(p: argparse.ArgumentParser) -> None:
         "--index",
         default=os.environ.get("QA_INDEX", DEFAULT_INDEX_DIR),
         metavar="DIR",
-        help="index folder (default: $QA_INDEX or ./index)",
+        help="index folder of the embedded store (default: $QA_INDEX or ./index)",
     )
+    p.add_argument(
+        "--store",
+        default=os.environ.get("QA_STORE") or None,
+        metavar="URL",
+        help="keep the index in PostgreSQL + pgvector instead of --index, e.g. postgresql://user@host/db "
+        "(default: $QA_STORE)",
+    )
+
+
+def index_location(args) -> str:
+    """Where the index lives: --store (a postgresql:// URL) if given, else the --index folder."""
+    from .store import is_postgres_url
+
+    if args.store:
+        if not is_postgres_url(args.store):
+            raise QAError(f"--store must be a postgresql:// URL, not '{args.store[:100]}'")
+        return args.store
+    return args.index
 
 
 def reader_arg(p: argparse.ArgumentParser) -> None:
@@ -85,10 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_index(args) -> int:
     from .indexer import build_index
 
-    report = build_index(args.folder, args.index, rebuild=args.rebuild, progress=not args.quiet)
+    from .store import describe_location
+
+    location = index_location(args)
+    report = build_index(args.folder, location, rebuild=args.rebuild, progress=not args.quiet)
     for s in report.skipped:
         print(f"skipped {s.source}: {s.reason}", file=sys.stderr)
-    print(f"index {args.index} from {args.folder}: {report.summary()}")
+    print(f"index {describe_location(location)} from {args.folder}: {report.summary()}")
     return 0
 
 
@@ -130,7 +151,7 @@ def format_answer(answer) -> str:
 def cmd_ask(args) -> int:
     from .pipeline import Answerer
 
-    answerer = Answerer(args.index, reader=args.reader)
+    answerer = Answerer(index_location(args), reader=args.reader)
     if args.threshold is not None:
         answerer.threshold = args.threshold
 
@@ -158,7 +179,7 @@ def cmd_ask(args) -> int:
         return one(args.question, keep_going=False)
     # interactive prompt
     answerer.warm_up()
-    print(f"Ask about the documents in {args.index} (empty line or Ctrl-D to quit).")
+    print(f"Ask about the documents in {answerer.index.describe()} (empty line or Ctrl-D to quit).")
     while True:
         try:
             question = input("question> ")
@@ -186,19 +207,17 @@ def cmd_train_reader(args) -> int:
 # --- stats ----------------------------------------------------------------------------------------------
 
 
-def index_stats(index_dir: str) -> dict:
-    from .index_dir import IndexDir
-    from .store import EmbeddedStore
+def index_stats(location: str) -> dict:
+    from .store import open_index
 
-    idx = IndexDir(index_dir)
-    generation, manifest = idx.open_generation()
-    store = EmbeddedStore(generation, load_vectors=False)
+    index = open_index(location)
+    store, manifest = index.open_metadata()
     try:
         docs = store.documents()
-        size = sum(f.stat().st_size for f in idx.path.rglob("*") if f.is_file())
         return {
-            "index": str(idx.path),
-            "generation": generation.name,
+            "index": index.describe(),
+            "store": index.kind,
+            "generation": index.version_name(),
             "corpus": manifest.get("corpus"),
             "created": manifest.get("created"),
             "documents": len(docs),
@@ -207,20 +226,21 @@ def index_stats(index_dir: str) -> dict:
             "embed_dim": manifest["embed_dim"],
             "chunker": manifest["chunker"],
             "format_version": manifest["format_version"],
-            "bytes_on_disk": size,
+            "bytes_on_disk": index.disk_bytes(),
             "by_document": [{"source": d.source, "kind": d.kind, "chunks": d.chunks, "bytes": d.size,
                              "indexed_at": d.indexed_at} for d in docs],
         }
     finally:
         store.close()
+        index.close()
 
 
 def cmd_stats(args) -> int:
-    stats = index_stats(args.index)
+    stats = index_stats(index_location(args))
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
-    print(f"index:      {stats['index']} ({stats['generation']}, built {stats['created']})")
+    print(f"index:      {stats['index']} ({stats['store']} store, {stats['generation']}, built {stats['created']})")
     print(f"corpus:     {stats['corpus']}")
     print(f"documents:  {stats['documents']}")
     print(f"chunks:     {stats['chunks']}")

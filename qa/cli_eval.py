@@ -50,6 +50,9 @@ def register(sub, index_arg) -> None:  # noqa: ARG001 - eval makes its own scrat
                    help="one document per article (default) or per paragraph (as the yardsticks)")
     p.add_argument("--index-dir", default=None, metavar="DIR",
                    help="keep the scratch corpus and index in DIR and reuse them on the next run")
+    p.add_argument("--store", default=os.environ.get("QA_STORE") or None, metavar="URL",
+                   help="index into this PostgreSQL database (postgresql://...; its qa tables are replaced by the "
+                   "data set) instead of the scratch folder (default: $QA_STORE)")
     p.add_argument("--keep", action="store_true", help="keep the temporary scratch folder (its path goes to stderr)")
     p.add_argument("--details", default=None, metavar="FILE", help="also write one JSON line per question to FILE")
     p.add_argument("--json", action="store_true",
@@ -59,12 +62,17 @@ def register(sub, index_arg) -> None:  # noqa: ARG001 - eval makes its own scrat
 
 
 def cmd_eval(args) -> int:
+    from .errors import QAError
     from .evaluate import format_table, run_eval
+    from .store import is_postgres_url
+
+    if args.store and not is_postgres_url(args.store):
+        raise QAError(f"--store must be a postgresql:// URL, not '{args.store[:100]}'")
 
     result = run_eval(
         args.data, modes=args.mode, limit=args.limit, seed=args.seed, k=args.k, n_passages=args.passages,
         threshold=args.threshold, index_dir=args.index_dir, keep=args.keep, layout=args.layout,
-        progress=not args.quiet, details=args.details, reader=args.reader,
+        progress=not args.quiet, details=args.details, reader=args.reader, store=args.store,
     )
     table = format_table(result)
     if args.json:

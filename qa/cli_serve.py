@@ -100,18 +100,19 @@ def check_port_free(host: str, port: int) -> None:
 
 def cmd_serve(args) -> int:
     auth = check_args(args)
-    from .index_dir import IndexDir
+    from .cli import index_location
+    from .store import open_index
 
-    idx = IndexDir(args.index)
-    if not idx.exists():
-        raise QAError(idx.missing_message())
+    index = open_index(index_location(args))
+    if not index.exists():
+        raise QAError(index.missing_message())
     if args.docs is not None and not Path(args.docs).is_dir():
         raise QAError(f"documents folder '{args.docs}' does not exist or is not a folder")
     check_port_free(args.host, args.port)
     from .pipeline import Answerer
 
-    print(f"loading the model and the index {args.index} ...", file=sys.stderr, flush=True)
-    answerer = Answerer(args.index, reader=args.reader)
+    print(f"loading the model and the index {index.describe()} ...", file=sys.stderr, flush=True)
+    answerer = Answerer(index, reader=args.reader)
     if args.threshold is not None:
         answerer.threshold = args.threshold
     docs = corpus_folder(args, answerer.manifest)
@@ -124,7 +125,7 @@ def cmd_serve(args) -> int:
     from ui.app import build_app, launch
     from ui.service import Service
 
-    service = Service(answerer, docs, args.index, max_upload_mb=args.max_upload_mb)
+    service = Service(answerer, docs, max_upload_mb=args.max_upload_mb)
     demo = build_app(service)
     where = "loopback only" if is_loopback(args.host) else ("login required" if auth else "NO LOGIN")
     print(f"serving {len(service.documents())} documents from {docs} at http://{args.host}:{args.port} "

@@ -111,8 +111,9 @@ def prepare_workdir(path: str | Path | None) -> tuple[Path, bool]:
     return folder, False
 
 
-def build_eval_index(squad: SquadSet, workdir: Path, layout: str, embedder, progress: bool) -> BuildInfo:
-    """Write the corpus and bring ``workdir/index`` up to date with it.
+def build_eval_index(squad: SquadSet, workdir: Path, layout: str, embedder, progress: bool,
+                     store: str | None = None) -> BuildInfo:
+    """Write the corpus and bring ``workdir/index`` (or the PostgreSQL ``store``) up to date with it.
 
     A fresh build is timed here. When the index was already current (a reused ``--index-dir``), the
     figures of the build that made it are reported, marked ``reused``.
@@ -123,7 +124,7 @@ def build_eval_index(squad: SquadSet, workdir: Path, layout: str, embedder, prog
     t = time.perf_counter()
     _ = embedder.model  # load the model outside the build timing
     load_seconds = time.perf_counter() - t
-    report = build_index(workdir / "corpus", workdir / "index", embedder=embedder, progress=progress)
+    report = build_index(workdir / "corpus", store or workdir / "index", embedder=embedder, progress=progress)
     if report.skipped:
         raise QAError(f"could not index {report.skipped[0].source}: {report.skipped[0].reason}")
     fingerprint = _fingerprint(docs, layout)
@@ -291,13 +292,15 @@ def run_eval(
     details: str | Path | None = None,
     embedder=None,
     reader: str | None = None,
+    store: str | None = None,
 ) -> dict:
     """Build a scratch index of ``data`` and evaluate each mode on it. Returns the result object.
 
     The top level holds the first mode's metrics (so one mode gives a flat object); with several modes
     ``by_mode`` holds each. ``reader`` picks the engine's reader (None: its default). ``index_dir``
     keeps (and reuses) the scratch corpus and index there; without it a temporary folder is used and
-    removed unless ``keep``.
+    removed unless ``keep``. ``store`` (a ``postgresql://`` URL) holds the index instead of the scratch
+    folder; its previous contents are replaced by the data set's documents.
     """
     from .embedder import Embedder
     from .pipeline import Answerer
@@ -317,8 +320,8 @@ def run_eval(
     workdir, temporary = prepare_workdir(index_dir)
     sink = open(details, "w", encoding="utf-8") if details else None
     try:
-        build = build_eval_index(squad, workdir, layout, embedder, progress)
-        answerer = Answerer(workdir / "index", embedder=embedder, **({"reader": reader} if reader else {}))
+        build = build_eval_index(squad, workdir, layout, embedder, progress, store)
+        answerer = Answerer(store or workdir / "index", embedder=embedder, **({"reader": reader} if reader else {}))
         if threshold is not None:
             answerer.threshold = threshold
         check_offsets(answerer, squad)
@@ -347,6 +350,7 @@ def run_eval(
         "n_passages": n_passages,
         "threshold": answerer.threshold,
         "reader": getattr(answerer, "reader_name", None),
+        "store": answerer.index.kind,
         **build.as_dict(),
         **first,
         "modes": modes,

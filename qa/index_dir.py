@@ -30,8 +30,9 @@ from pathlib import Path
 
 from .config import EMBED_DIM, FORMAT_VERSION, MODEL_NAME, ChunkerSettings
 from .errors import IndexCorrupt, IndexIncompatible, IndexMissing, QAError
-from .store import META_FILE, VECTORS_FILE
 
+META_FILE = "meta.sqlite"
+VECTORS_FILE = "vectors.faiss"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -45,6 +46,15 @@ def expected_settings(chunker: ChunkerSettings | None = None) -> dict:
         "embed_dim": EMBED_DIM,
         "chunker": (chunker or ChunkerSettings()).as_dict(),
     }
+
+
+def incompatibility(manifest: dict, chunker: ChunkerSettings | None = None) -> str | None:
+    """Why an index (by its manifest) cannot be used with this version of the program (None if it can)."""
+    for key, want in expected_settings(chunker).items():
+        have = manifest.get(key)
+        if have != want:
+            return f"index was built with {key}={json.dumps(have)}, this version uses {json.dumps(want)}"
+    return None
 
 
 def sha256_file(path: Path) -> str:
@@ -96,13 +106,7 @@ class IndexDir:
         return f"no index at '{self.path}'; build one with: qa index FOLDER --index {self.path}"
 
     def incompatibility(self, manifest: dict, chunker: ChunkerSettings | None = None) -> str | None:
-        """Why an index cannot be used with this version of the program (None if it can)."""
-        expected = expected_settings(chunker)
-        for key, want in expected.items():
-            have = manifest.get(key)
-            if have != want:
-                return f"index was built with {key}={json.dumps(have)}, this version uses {json.dumps(want)}"
-        return None
+        return incompatibility(manifest, chunker)
 
     def verify(self, generation: Path, manifest: dict) -> None:
         """Check each file against the sha256 the manifest recorded."""

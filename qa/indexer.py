@@ -1,12 +1,12 @@
 """Bring an index up to date with a folder: add new files, re-embed changed ones, drop deleted ones.
 
 Files are compared by content hash, so an index that is already current is left alone without loading
-the model. Every change is made to a private copy of the live generation and published atomically.
+the model. Every change is made inside a ``Build`` of the store (a private copy of the live generation
+for the embedded store, a transaction for PostgreSQL) and becomes visible atomically when it commits.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -17,9 +17,9 @@ from .chunker import chunk_document
 from .config import ChunkerSettings
 from .documents import Document, Skipped, load_document, scan_folder
 from .embedder import Embedder
-from .errors import DocumentError, IndexCorrupt, QAError
-from .index_dir import IndexDir, describe_os_error, expected_settings, sha256_file
-from .store import EmbeddedStore
+from .errors import DocumentError, QAError
+from .index_dir import describe_os_error, expected_settings, sha256_file
+from .store import Index, Store, open_index
 
 EMBED_GROUP = 512  # chunks embedded and written together
 
@@ -55,14 +55,15 @@ class IndexReport:
 
 def build_index(
     folder: str | Path,
-    index_dir: str | Path,
+    index_dir: str | Path | Index,
     rebuild: bool = False,
     embedder: Embedder | None = None,
     progress: bool = True,
     settings: ChunkerSettings | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexReport:
-    """Synchronise ``index_dir`` with the supported files under ``folder``.
+    """Synchronise the index at ``index_dir`` (a folder or a ``postgresql://`` URL) with the supported
+    files under ``folder``.
 
     ``progress`` shows a tqdm bar on stderr; ``on_progress(done, total)`` is called as chunks are embedded.
     """
@@ -71,32 +72,13 @@ def build_index(
     if not folder.is_dir():
         raise QAError(f"folder '{folder}' does not exist or is not a folder")
     settings = settings or ChunkerSettings()
-    idx = IndexDir(index_dir)
+    index = open_index(index_dir)
     report = IndexReport(folder=str(folder))
-    with idx.lock():
-        idx.sweep()
-        base = None if rebuild else idx.current()
-        if rebuild and idx.exists():
-            report.rebuilt = "--rebuild"
-        if base is not None:
-            manifest = idx.manifest(base)
-            reason = idx.incompatibility(manifest, settings)
-            if reason:
-                print(f"rebuilding the whole index: {reason}", file=sys.stderr)
-                report.rebuilt, base = reason, None
-            else:
-                try:
-                    idx.verify(base, manifest)
-                except IndexCorrupt as exc:
-                    raise IndexCorrupt(f"{exc} (or delete '{idx.path}')") from exc
-
-        indexed: dict[str, str] = {}
-        base_chunks = 0
-        if base is not None:
-            old = EmbeddedStore(base, load_vectors=False)
-            indexed = {d.source: d.sha256 for d in old.documents()}
-            base_chunks = old.n_chunks
-            old.close()
+    with index.build(settings, rebuild) as build:
+        report.rebuilt = build.rebuilt
+        if build.rebuilt and build.rebuilt != "--rebuild":
+            print(f"rebuilding the whole index: {build.rebuilt}", file=sys.stderr)
+        indexed = build.indexed
 
         files, report.skipped = scan_folder(folder)
         hashes: dict[str, tuple[str, Path]] = {}
@@ -114,14 +96,13 @@ def build_index(
                 report.unchanged.append(source)
         report.removed = sorted(set(indexed) - set(hashes))
 
-        if not report.changed and base is not None:
-            report.documents, report.chunks = len(indexed), base_chunks
+        if not report.changed and index.exists():
+            report.documents, report.chunks = len(indexed), build.base_chunks
             report.seconds = time.perf_counter() - t0
             return report
 
-        tmp = idx.start_generation(base)
         try:
-            _apply(tmp, report, hashes, settings, embedder, progress, on_progress)
+            _apply(build.store(), report, hashes, settings, embedder, progress, on_progress)
             manifest = dict(
                 expected_settings(settings),
                 corpus=str(folder.resolve()),
@@ -129,49 +110,40 @@ def build_index(
                 documents=report.documents,
                 chunks=report.chunks,
             )
-            idx.publish(tmp, manifest)
+            build.commit(manifest)
         except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
+            build.abort()
             raise QAError(f"could not write the index: {describe_os_error(exc)}; the previous index is unchanged") from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        idx.sweep()
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _apply(tmp, report, hashes, settings, embedder, progress, on_progress) -> None:
-    store = EmbeddedStore(tmp, writable=True)
-    try:
-        for source in report.removed + report.updated:
-            report.chunks_removed += store.remove_document(source)
+def _apply(store: Store, report, hashes, settings, embedder, progress, on_progress) -> None:
+    for source in report.removed + report.updated:
+        report.chunks_removed += store.remove_document(source)
 
-        todo: list[tuple[Document, str, Path, list]] = []
-        for source in report.added + report.updated:
-            sha, path = hashes[source]
-            try:
-                doc = load_document(path, source)
-            except DocumentError as exc:
-                report.skipped.append(Skipped(source, str(exc)))
-                if source in report.updated:  # its old version is gone: count it as removed
-                    report.updated.remove(source)
-                    report.removed.append(source)
-                else:
-                    report.added.remove(source)
-                continue
-            todo.append((doc, sha, path, chunk_document(doc, settings)))
+    todo: list[tuple[Document, str, Path, list]] = []
+    for source in report.added + report.updated:
+        sha, path = hashes[source]
+        try:
+            doc = load_document(path, source)
+        except DocumentError as exc:
+            report.skipped.append(Skipped(source, str(exc)))
+            if source in report.updated:  # its old version is gone: count it as removed
+                report.updated.remove(source)
+                report.removed.append(source)
+            else:
+                report.added.remove(source)
+            continue
+        todo.append((doc, sha, path, chunk_document(doc, settings)))
 
-        total = sum(len(c) for *_, c in todo)
-        if total:
-            embedder = embedder or Embedder()
-            report.model_loaded = True
-            _embed_and_store(store, todo, total, embedder, progress, on_progress, report)
-        store.save()
-        report.documents = len(store.documents())
-        report.chunks = store.n_chunks
-    finally:
-        store.close()
+    total = sum(len(c) for *_, c in todo)
+    if total:
+        embedder = embedder or Embedder()
+        report.model_loaded = True
+        _embed_and_store(store, todo, total, embedder, progress, on_progress, report)
+    report.documents = len(store.documents())
+    report.chunks = store.n_chunks
 
 
 def _embed_and_store(store, todo, total, embedder, progress, on_progress, report) -> None:

@@ -14,13 +14,12 @@ from pathlib import Path
 from .config import DEFAULT_INDEX_DIR, MAX_WORDPIECES
 from .embedder import Embedder
 from .errors import QAError
-from .index_dir import IndexDir
 from .lexical import query_terms
 from .reader import Reader, idf_weights
 from .results import Answer, Citation, Passage
 from .retriever import MODES, Retriever
 from .span_reader import SpanReader
-from .store import EmbeddedStore
+from .store import Index, Store, open_index
 from .tokens import wordpiece_tokenizer
 
 DEFAULT_THRESHOLD = 0.3
@@ -49,32 +48,31 @@ class Answerer:
 
     def __init__(
         self,
-        index_dir: str | Path = DEFAULT_INDEX_DIR,
+        index_dir: str | Path | Index = DEFAULT_INDEX_DIR,
         embedder: Embedder | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         reader: str = DEFAULT_READER,
     ) -> None:
         if reader not in READERS:
             raise QAError(f"unknown reader '{reader}'; choose one of: {', '.join(READERS)}")
-        self.index = IndexDir(index_dir)
+        self.index = open_index(index_dir)
         self.embedder = embedder or Embedder()
         self.reader_name = reader
         self.reader = Reader(span_reader=SpanReader() if reader == "trained" else None)
         self.threshold = threshold
         self._swap = threading.Lock()
-        self.generation: Path | None = None
-        self.store: EmbeddedStore | None = None
+        self.version: object | None = None
+        self.store: Store | None = None
         self.refresh()
 
     def refresh(self) -> bool:
-        """Open the live generation if it changed; returns True when it did."""
-        current = self.index.current()
-        if current is not None and current == self.generation:
+        """Open the live index if a build committed since; returns True when it did."""
+        current = self.index.version()
+        if current is not None and current == self.version:
             return False
-        generation, manifest = self.index.open_generation()
-        store = EmbeddedStore(generation)
+        store, manifest, version = self.index.open()
         with self._swap:
-            self.generation, self.store, self.manifest = generation, store, manifest
+            self.version, self.store, self.manifest = version, store, manifest
             self.retriever = Retriever(store)
         return True
 
@@ -113,9 +111,12 @@ class Answerer:
         hits = retriever.run(qvec if mode != "bm25" else None, query, max(k, n_passages or 0), mode, timings)
         t2 = time.perf_counter()
         chunks = store.chunks([h.chunk_id for h in hits])
-        for hit in hits[:k]:
-            if hit.dense_score is None:
-                hit.dense_score = float(store.vectors.reconstruct(hit.chunk_id) @ qvec)
+        missing = [h.chunk_id for h in hits[:k] if h.dense_score is None]
+        if missing:
+            scores = store.dense_scores(missing, qvec)
+            for hit in hits[:k]:
+                if hit.dense_score is None:
+                    hit.dense_score = scores.get(hit.chunk_id)
         idf = idf_weights(query, store.document_frequencies(query), store.n_chunks)
         reading = self.reader.run(question, qvec, query, idf, chunks[:k], hits[:k])
         t3 = time.perf_counter()
@@ -154,7 +155,7 @@ class Answerer:
         return answer
 
     @staticmethod
-    def _cite(store: EmbeddedStore, scored, start: int, end: int) -> Citation:
+    def _cite(store: Store, scored, start: int, end: int) -> Citation:
         chunk = scored.chunk
         section = store.section_at(chunk.doc_id, start)
         rel = lambda a, b: chunk.text[a - chunk.start : b - chunk.start]  # noqa: E731

@@ -1,4 +1,4 @@
-"""Find the chunks that best match a question: dense (FAISS), lexical (BM25 in SQLite FTS5) or both,
+"""Find the chunks that best match a question: dense (vectors), lexical (BM25) or both,
 fused by reciprocal rank fusion."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .store import EmbeddedStore
+from .store import Store
 
 MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60
@@ -33,7 +33,7 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
 
 
 class Retriever:
-    def __init__(self, store: EmbeddedStore, depth: int = 100) -> None:
+    def __init__(self, store: Store, depth: int = 100) -> None:
         self.store = store
         self.depth = depth  # candidates taken from each side before fusion
 

@@ -1,70 +1,32 @@
-"""The embedded store of one index generation: FAISS for vectors, SQLite for everything else.
+"""The store boundary: what the engine needs from wherever chunks and vectors live.
 
-Files in a generation folder:
-- ``meta.sqlite``: documents (source, sha256, size, mtime, extracted text), sections (page / heading
-  starts), chunks (text, offsets, page/heading, sentence spans and float16 sentence vectors) and
-  ``chunks_fts``, an FTS5 table over stemmed terms for BM25.
-- ``vectors.faiss``: ``IndexIDMap2(IndexFlatIP)`` of L2-normalized chunk vectors (cosine = inner
-  product), keyed by chunk id.
+Two implementations:
 
-The store is only ever modified in a private copy (see ``index_dir``); readers open it read-only.
+- ``store_embedded``: the default. One folder of generations (``index_dir``), each a SQLite database
+  (documents, chunks, FTS5 for BM25) and a FAISS file. Nothing to install or run.
+- ``store_postgres``: PostgreSQL with pgvector (HNSW, cosine) and a BM25 over ``tsvector`` columns,
+  for corpora that outgrow one machine or several servers sharing one index.
+
+``open_index(location)`` picks one: a ``postgresql://`` URL gives PostgreSQL, anything else is a
+folder. An ``Index`` is *where* an index lives (exists? open it for reading, run a build under its
+lock); a ``Store`` is one consistent view of its contents (search, fetch, and, inside a build, change).
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from .chunker import Chunk
-from .config import EMBED_DIM
+from .config import ChunkerSettings
 from .documents import Document, Section, locate
-from .lexical import fts_query, terms
 
-META_FILE = "meta.sqlite"
-VECTORS_FILE = "vectors.faiss"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime REAL NOT NULL,
-    indexed_at REAL NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sections (
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    start INTEGER NOT NULL,
-    page INTEGER,
-    heading TEXT
-);
-CREATE INDEX IF NOT EXISTS sections_doc ON sections(doc_id, start);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ord INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    page INTEGER,
-    heading TEXT,
-    sentences TEXT NOT NULL,
-    sentence_vectors BLOB NOT NULL,
-    tokens INTEGER NOT NULL,
-    wordpieces INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-"""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass
@@ -93,44 +55,63 @@ class StoredChunk:
     sentence_vectors: np.ndarray  # [len(sentences), 384] float32, L2-normalized
 
 
-def new_vector_index() -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(EMBED_DIM))
+class Store(ABC):
+    """One consistent view of an index. Reads are safe from several threads; writes happen only on the
+    store a ``Build`` hands out, and become visible when the build commits."""
 
+    # --- reading ---------------------------------------------------------------------------------
 
-class EmbeddedStore:
-    """SQLite + FAISS in one folder. ``writable=False`` opens SQLite read-only; ``load_vectors=False``
-    skips reading the FAISS file, for callers that only need the metadata."""
+    @abstractmethod
+    def documents(self) -> list[DocumentRecord]:
+        """Every document with its chunk count, ordered by source."""
 
-    def __init__(self, folder: Path, writable: bool = False, load_vectors: bool = True) -> None:
-        self.folder = Path(folder)
-        meta = self.folder / META_FILE
-        if writable:
-            self.db = sqlite3.connect(meta, check_same_thread=False)
-            self.db.executescript(SCHEMA)
-        else:
-            self.db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, check_same_thread=False)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        vectors = self.folder / VECTORS_FILE
-        self.vectors = faiss.read_index(str(vectors)) if load_vectors and vectors.exists() else new_vector_index()
-        self._lock = threading.Lock()
-        self._n_chunks: int | None = None
+    @abstractmethod
+    def document_text(self, source: str) -> str | None:
+        """The extracted text a document's offsets refer to."""
+
+    @abstractmethod
+    def sections(self, doc_id: int) -> list[Section]:
+        """Page / heading starts of a document, in order."""
+
+    def section_at(self, doc_id: int, offset: int) -> Section:
+        return locate(self.sections(doc_id), offset)
+
+    @property
+    @abstractmethod
+    def n_chunks(self) -> int: ...
+
+    @abstractmethod
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine similarity) of the ``k`` nearest chunks, best first."""
+
+    @abstractmethod
+    def lexical_search(self, query: list[str], k: int) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) of the ``k`` best chunks for stemmed query terms, best first."""
+
+    @abstractmethod
+    def dense_scores(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
+        """Cosine similarity of the question to each of these chunks."""
+
+    @abstractmethod
+    def document_frequencies(self, query: list[str]) -> dict[str, int]:
+        """How many chunks contain each term (terms in no chunk may be left out)."""
+
+    @abstractmethod
+    def chunks(self, ids: list[int]) -> list[StoredChunk]:
+        """Chunks by id, in the order asked (unknown ids are left out)."""
+
+    @abstractmethod
+    def chunk_ids_of(self, source: str) -> list[int]:
+        """A document's chunk ids in reading order."""
 
     def close(self) -> None:
-        self.db.close()
+        pass
 
-    # --- writing ---------------------------------------------------------------------------------
+    # --- writing (only inside a build) -----------------------------------------------------------
 
     def remove_document(self, source: str) -> int:
-        """Remove a document and its chunks from both stores; returns the number of chunks removed."""
-        row = self.db.execute("SELECT id FROM documents WHERE source = ?", (source,)).fetchone()
-        if row is None:
-            return 0
-        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (row[0],))]
-        if ids:
-            self.vectors.remove_ids(np.array(ids, dtype=np.int64))
-            self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
-        self.db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
-        return len(ids)
+        """Remove a document and its chunks; returns the number of chunks removed."""
+        raise NotImplementedError("this store is read-only")
 
     def add_document(
         self,
@@ -143,110 +124,97 @@ class EmbeddedStore:
         chunk_vectors: np.ndarray,
         sentence_vectors: list[np.ndarray],
     ) -> None:
-        cur = self.db.execute(
-            "INSERT INTO documents (source, kind, sha256, size, mtime, indexed_at, text) VALUES (?,?,?,?,?,?,?)",
-            (doc.source, doc.kind, sha256, size, mtime, indexed_at, doc.text),
-        )
-        doc_id = cur.lastrowid
-        self.db.executemany(
-            "INSERT INTO sections (doc_id, start, page, heading) VALUES (?,?,?,?)",
-            [(doc_id, s.start, s.page, s.heading) for s in doc.sections],
-        )
-        ids = []
-        for ord_, (chunk, svecs) in enumerate(zip(chunks, sentence_vectors)):
-            cur = self.db.execute(
-                "INSERT INTO chunks (doc_id, ord, start, end, text, page, heading, sentences, sentence_vectors,"
-                " tokens, wordpieces) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    doc_id, ord_, chunk.start, chunk.end, chunk.text, chunk.page, chunk.heading,
-                    json.dumps(chunk.sentences), svecs.astype(np.float16).tobytes(), chunk.tokens, chunk.wordpieces,
-                ),
-            )
-            ids.append(cur.lastrowid)
-            self.db.execute(
-                "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (cur.lastrowid, " ".join(terms(chunk.text)))
-            )
-        if ids:
-            self.vectors.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
+        raise NotImplementedError("this store is read-only")
 
-    def save(self) -> None:
-        """Commit SQLite and write the FAISS file (both inside this folder)."""
-        self.db.commit()
-        faiss.write_index(self.vectors, str(self.folder / VECTORS_FILE))
 
-    # --- reading ---------------------------------------------------------------------------------
+class Build(ABC):
+    """One run of ``qa index`` against an index, under its lock. Nothing it changes is visible to
+    readers until ``commit``; ``abort`` (or a crash) leaves the previous state."""
 
-    def _rows(self, sql: str, params=()) -> list[tuple]:
-        """Run a query under the store's lock (one connection serves every thread)."""
-        with self._lock:
-            return self.db.execute(sql, params).fetchall()
+    rebuilt: str | None = None  # why the whole index is being rebuilt, if it is
+    indexed: dict[str, str]  # source -> sha256 of what the index holds now
+    base_chunks: int = 0
 
-    def documents(self) -> list[DocumentRecord]:
-        rows = self._rows(
-            "SELECT d.id, d.source, d.kind, d.sha256, d.size, d.mtime, d.indexed_at, COUNT(c.id)"
-            " FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.source"
-        )
-        return [DocumentRecord(*r) for r in rows]
+    @abstractmethod
+    def store(self) -> Store:
+        """The store to change (made on first use: a build with nothing to do never makes one)."""
 
-    def document_text(self, source: str) -> str | None:
-        rows = self._rows("SELECT text FROM documents WHERE source = ?", (source,))
-        return rows[0][0] if rows else None
+    @abstractmethod
+    def commit(self, manifest: dict) -> None:
+        """Make the changes visible atomically, with ``manifest`` (settings, corpus, counts)."""
 
-    def sections(self, doc_id: int) -> list[Section]:
-        rows = self._rows("SELECT start, page, heading FROM sections WHERE doc_id = ? ORDER BY start", (doc_id,))
-        return [Section(*r) for r in rows]
+    @abstractmethod
+    def abort(self) -> None:
+        """Drop the changes."""
 
-    def section_at(self, doc_id: int, offset: int) -> Section:
-        return locate(self.sections(doc_id), offset)
 
-    @property
-    def n_chunks(self) -> int:
-        if self._n_chunks is None:
-            self._n_chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
-        return self._n_chunks
+class Index(ABC):
+    """Where an index lives."""
 
-    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if self.vectors.ntotal == 0 or k <= 0:
-            return []
-        scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), min(k, self.vectors.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    location: str
+    kind: str  # "embedded" or "postgresql"
 
-    def lexical_search(self, query: list[str], k: int) -> list[tuple[int, float]]:
-        """BM25 over stemmed terms; scores are positive, higher is better."""
-        if not query or k <= 0:
-            return []
-        rows = self._rows(
-            "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
-            (fts_query(query), k),
-        )
-        return [(int(r), -float(s)) for r, s in rows]
+    @abstractmethod
+    def exists(self) -> bool: ...
 
-    def document_frequencies(self, query: list[str]) -> dict[str, int]:
-        if not query:
-            return {}
-        marks = ",".join("?" * len(query))
-        return dict(self._rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", query))
+    @abstractmethod
+    def missing_message(self) -> str: ...
 
-    def chunks(self, ids: list[int]) -> list[StoredChunk]:
-        """Chunks by id, in the order asked."""
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = self._rows(
-            "SELECT c.id, d.source, c.doc_id, c.start, c.end, c.text, c.page, c.heading, c.sentences,"
-            f" c.sentence_vectors FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
-            ids,
-        )
-        by_id = {}
-        for r in rows:
-            spans = [tuple(s) for s in json.loads(r[8])]
-            svecs = np.frombuffer(r[9], dtype=np.float16).astype(np.float32).reshape(len(spans), EMBED_DIM)
-            by_id[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], spans, svecs)
-        return [by_id[i] for i in ids if i in by_id]
+    @abstractmethod
+    def version(self) -> object | None:
+        """A token that changes whenever a build commits (None: no index yet). Cheap to call."""
 
-    def chunk_ids_of(self, source: str) -> list[int]:
-        rows = self._rows(
-            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.source = ? ORDER BY c.ord",
-            (source,),
-        )
-        return [r[0] for r in rows]
+    @abstractmethod
+    def open(self) -> tuple[Store, dict, object]:
+        """A read-only store of the live index, its manifest and its version; checked for compatibility
+        and integrity."""
+
+    @abstractmethod
+    def open_metadata(self) -> tuple[Store, dict]:
+        """Like ``open`` but only for listing documents and counts (may skip loading vectors)."""
+
+    @abstractmethod
+    @contextlib.contextmanager
+    def build(self, settings: ChunkerSettings, rebuild: bool = False) -> Iterator[Build]:
+        """Hold the build lock (a second build waits) and yield a ``Build`` of the current state."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The location, safe to print."""
+
+    @abstractmethod
+    def version_name(self) -> str:
+        """The live version for people (generation folder, or commit counter)."""
+
+    @abstractmethod
+    def disk_bytes(self) -> int:
+        """Space the index takes."""
+
+    def close(self) -> None:
+        pass
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
+
+
+def open_index(location: str | Path | Index) -> Index:
+    """The index at ``location``: a ``postgresql://`` URL or a folder."""
+    if isinstance(location, Index):
+        return location
+    if is_postgres_url(location):
+        from .store_postgres import PostgresIndex
+
+        return PostgresIndex(str(location))
+    from .store_embedded import EmbeddedIndex
+
+    return EmbeddedIndex(location)
+
+
+def describe_location(location: str | Path) -> str:
+    """A location safe to print (no password)."""
+    if is_postgres_url(location):
+        from .store_postgres import redact
+
+        return redact(str(location))
+    return str(location)

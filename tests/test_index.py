@@ -11,7 +11,7 @@ import pytest
 from qa import Answerer, build_index
 from qa.errors import IndexCorrupt, IndexIncompatible
 from qa.index_dir import IndexDir
-from qa.store import EmbeddedStore
+from qa.store_embedded import EmbeddedStore
 
 from .conftest import JAPAN_Q, ROOT, SEEDS
 from .fixtures import make_corpus

@@ -78,7 +78,7 @@ def ui_server_for(request, tmp_path_factory, embedder) -> UIServer:
     build_index(docs, index, embedder=embedder, progress=False)
     answerer = Answerer(index, embedder=embedder)
     answerer.warm_up()
-    service = Service(answerer, docs, index, max_upload_mb=UPLOAD_LIMIT_MB)
+    service = Service(answerer, docs, max_upload_mb=UPLOAD_LIMIT_MB)
     demo = build_app(service)
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, max_file_mb=UPLOAD_LIMIT_MB, prevent_thread_lock=True, quiet=True)

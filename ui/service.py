@@ -33,11 +33,10 @@ def _no_progress(fraction: float, message: str) -> None:
 
 
 class Service:
-    def __init__(self, answerer: Answerer, docs_dir: str | os.PathLike, index_dir: str | os.PathLike,
+    def __init__(self, answerer: Answerer, docs_dir: str | os.PathLike,
                  max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> None:
-        self.answerer = answerer
+        self.answerer = answerer  # its index (folder or PostgreSQL) is the one uploads are indexed into
         self.docs_dir = Path(docs_dir)
-        self.index_dir = Path(index_dir)
         self.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
         self._changes = threading.Lock()
 
@@ -71,7 +70,7 @@ class Service:
         def embedded(done: int, total: int) -> None:
             progress(0.15 + 0.8 * done / max(total, 1), f"embedding: {done} of {total} chunks")
 
-        report = build_index(self.docs_dir, self.index_dir, rebuild=rebuild, embedder=self.answerer.embedder,
+        report = build_index(self.docs_dir, self.answerer.index, rebuild=rebuild, embedder=self.answerer.embedder,
                              progress=False, on_progress=embedded)
         progress(0.97, "switching to the new index")
         self.answerer.refresh()
