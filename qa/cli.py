@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_arguments(p)
     p.set_defaults(func=cmd_train_reader)
 
-    for extra in ("serve", "eval"):
+    for extra in ("serve", "eval", "pgserver"):
         try:
             module = __import__(f"qa.cli_{extra}", fromlist=["register"])
         except ImportError:

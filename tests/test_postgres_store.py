@@ -183,3 +183,18 @@ def test_tsvector_literals_keep_odd_terms_verbatim():
     assert tsvector_literal(["o'brien", "a\\b", "x", "o'brien"]) == "'o''brien':1,4 'a\\\\b':2 'x':3"
     assert tsquery_literal(["it's", "3.5"]) == "'it''s' | '3.5'"
     assert tsvector_literal(["z" * 5000, "ok"]) == "'ok':2"  # too long for PostgreSQL: left out
+
+
+def test_qa_pgserver_starts_a_local_server_for_store(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "pgserver", str(tmp_path / "pg")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("postgresql://"), proc.stderr.read() if proc.poll() is not None else url
+        r = run_qa("stats", "--store", url)  # a real server that has no index yet
+        assert r.returncode == 2 and "no index in" in r.stderr and "qa index" in r.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert (tmp_path / "pg" / "PG_VERSION").exists()
+    assert not (tmp_path / "pg" / "postmaster.pid").exists(), "stopping qa pgserver must stop PostgreSQL"
