@@ -4,8 +4,9 @@ Files in a generation folder (see ``index_dir`` for the folder's layout and atom
 - ``meta.sqlite``: documents (source, sha256, size, mtime, extracted text), sections (page / heading
   starts), chunks (text, offsets, page/heading, sentence spans and float16 sentence vectors) and
   ``chunks_fts``, an FTS5 table over stemmed terms for BM25.
-- ``vectors.faiss``: ``IndexIDMap2(IndexFlatIP)`` of L2-normalized chunk vectors (cosine = inner
-  product), keyed by chunk id.
+- ``vectors.faiss``: the L2-normalized chunk vectors (cosine = inner product), keyed by chunk id: exact
+  ``IndexIDMap2(IndexFlatIP)``, or IVF with 8-bit scalar quantization past ``vector_index.EXACT_MAX``
+  chunks (chosen by ``vector_index``).
 
 A generation is only ever modified in a private copy (``EmbeddedBuild``); readers open it read-only.
 """
@@ -27,6 +28,7 @@ from .config import EMBED_DIM, ChunkerSettings
 from .documents import Document, Section
 from .errors import IndexCorrupt
 from .index_dir import META_FILE, VECTORS_FILE, IndexDir
+from . import vector_index
 from .lexical import fts_query, terms
 from .store import Build, DocumentRecord, Index, Store, StoredChunk
 
@@ -68,8 +70,21 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row
 """
 
 
-def new_vector_index() -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(EMBED_DIM))
+def all_vectors(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Every (vector, id) of a flat ``IndexIDMap2`` or an IVF index (IVF-SQ8 gives 8-bit copies)."""
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    if isinstance(index, faiss.IndexIDMap):
+        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+        return faiss.downcast_index(index.index).reconstruct_n(0, index.ntotal), ids
+    invlists = faiss.extract_index_ivf(index).invlists
+    parts = []
+    for lst in range(invlists.nlist):
+        n = invlists.list_size(lst)
+        if n:
+            parts.append(faiss.rev_swig_ptr(invlists.get_ids(lst), n).copy())
+    ids = np.concatenate(parts).astype(np.int64)
+    return index.reconstruct_batch(ids), ids
 
 
 class EmbeddedStore(Store):
@@ -86,7 +101,10 @@ class EmbeddedStore(Store):
             self.db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, check_same_thread=False)
         self.db.execute("PRAGMA foreign_keys = ON")
         vectors = self.folder / VECTORS_FILE
-        self.vectors = faiss.read_index(str(vectors)) if load_vectors and vectors.exists() else new_vector_index()
+        if load_vectors and vectors.exists():
+            self.vectors = vector_index.configure_search(faiss.read_index(str(vectors)))
+        else:
+            self.vectors = vector_index.new_vector_index(0)
         self._lock = threading.Lock()
         self._n_chunks: int | None = None
 
@@ -145,8 +163,13 @@ class EmbeddedStore(Store):
             self.vectors.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
 
     def save(self) -> None:
-        """Commit SQLite and write the FAISS file (both inside this folder)."""
+        """Commit SQLite and write the FAISS file (both inside this folder). An index that outgrew its
+        kind (exact search past ``vector_index.EXACT_MAX`` vectors, or IVF lists far from the size) is
+        rebuilt first; see ``vector_index``."""
         self.db.commit()
+        if vector_index.needs_rebuild(self.vectors, self.vectors.ntotal, exact_max=vector_index.EXACT_MAX):
+            vectors, ids = all_vectors(self.vectors)
+            self.vectors = vector_index.build(vectors, ids, exact_max=vector_index.EXACT_MAX)
         faiss.write_index(self.vectors, str(self.folder / VECTORS_FILE))
 
     # --- reading ---------------------------------------------------------------------------------
