@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import SUPPORTED_SUFFIXES
-from .errors import DocumentError
+from .errors import DocumentError, QAError
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,21 @@ def decode_text(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise DocumentError("binary data or unknown text encoding")
+    # Short Western European texts decode cleanly in several single-byte code pages, and the detector
+    # breaks the tie alphabetically (cp1250 first: "à" becomes "ŕ"). Prefer Windows-1252 / Latin-1
+    # when they read the bytes as well as the best guess does.
+    for match in matches:
+        if (match.encoding in _WESTERN and match.chaos <= best.chaos + 0.01
+                and match.coherence >= best.coherence - 0.01):
+            return str(match)
     return str(best)
+
+
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
 
 
 def normalize_newlines(text: str) -> str:
@@ -138,10 +149,22 @@ def _load_html(path: Path) -> tuple[str, list[Section]]:
     return text, sections
 
 
+def _quiet_pypdf() -> None:
+    """pypdf logs warnings about damaged files ("EOF marker not found") that name no file; the loader
+    reports what matters as the file's skip reason instead."""
+    import logging
+
+    logger = logging.getLogger("pypdf")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def _load_pdf(path: Path) -> tuple[str, list[Section]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    _quiet_pypdf()
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
@@ -210,12 +233,42 @@ class Skipped:
     reason: str
 
 
-def scan_folder(folder: Path) -> tuple[dict[str, Path], list[Skipped]]:
+DEFAULT_MAX_FILE_MB = 20.0  # the same as the chat's upload limit
+MAX_FILE_ENV = "QA_MAX_FILE_MB"
+
+
+def max_file_bytes() -> int | None:
+    """The largest file indexed: ``$QA_MAX_FILE_MB`` megabytes (default 20; 0 means no limit)."""
+    raw = os.environ.get(MAX_FILE_ENV, "").strip()
+    if not raw:
+        return int(DEFAULT_MAX_FILE_MB * 1024 * 1024)
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = -1.0
+    if not mb >= 0 or mb == float("inf"):
+        raise QAError(f"{MAX_FILE_ENV} must be a number of megabytes (0 for no limit), not '{raw}'")
+    return int(mb * 1024 * 1024) if mb else None
+
+
+def _megabytes(n: float) -> str:
+    return f"{n / 1048576:.1f}".rstrip("0").rstrip(".") + " MB"
+
+
+_UNSET = object()
+
+
+def scan_folder(folder: Path, max_bytes=_UNSET) -> tuple[dict[str, Path], list[Skipped]]:
     """Supported files under ``folder`` (recursive), keyed by their relative path, and what was skipped.
 
     Hidden files and folders are ignored. Symbolic links are followed only when they stay inside the
-    folder, and each real folder is visited once, so link loops end.
+    folder, and each real folder is visited once, so link loops end. Files larger than ``max_bytes``
+    (default: ``max_file_bytes()``; None for no limit) are skipped: embedding tens of megabytes of text
+    takes most of an hour on a laptop. A folder that cannot be read, however deep or long its path, is
+    skipped with its reason; it never stops the scan.
     """
+    if max_bytes is _UNSET:
+        max_bytes = max_file_bytes()
     root = Path(folder).resolve()
     found: dict[str, Path] = {}
     skipped: list[Skipped] = []
@@ -224,40 +277,57 @@ def scan_folder(folder: Path) -> tuple[dict[str, Path], list[Skipped]]:
     def rel(p: Path) -> str:
         return p.relative_to(root).as_posix()
 
-    def walk(directory: Path) -> None:
-        st = directory.stat()
+    def visit(directory: Path) -> list[Path]:
+        """Record the files of one folder; return its sub-folders, in name order."""
+        try:
+            st = directory.stat()
+        except OSError as exc:
+            skipped.append(Skipped(rel(directory) + "/", f"cannot open folder ({exc.strerror or exc})"))
+            return []
         key = (st.st_dev, st.st_ino)
         if key in seen_dirs:
             skipped.append(Skipped(rel(directory) + "/", "folder already visited (symlink loop)"))
-            return
+            return []
         seen_dirs.add(key)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(rel(directory) + "/", f"cannot list folder ({exc.strerror})"))
-            return
+            skipped.append(Skipped(rel(directory) + "/", f"cannot list folder ({exc.strerror or exc})"))
+            return []
+        subdirs = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
             name = rel(path)
-            if entry.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    skipped.append(Skipped(name, "broken or looping symbolic link"))
-                    continue
-                if not target.is_relative_to(root):
-                    skipped.append(Skipped(name, "symbolic link points outside the folder"))
-                    continue
-            if entry.is_dir():
-                walk(path)
-            elif not entry.is_file():
-                skipped.append(Skipped(name, "not a regular file"))
-            elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append(Skipped(name, f"unsupported file type '{path.suffix or path.name}'"))
-            else:
-                found[name] = path
+            try:
+                if entry.is_symlink():
+                    try:
+                        target = path.resolve(strict=True)
+                    except (OSError, RuntimeError):
+                        skipped.append(Skipped(name, "broken or looping symbolic link"))
+                        continue
+                    if not target.is_relative_to(root):
+                        skipped.append(Skipped(name, "symbolic link points outside the folder"))
+                        continue
+                if entry.is_dir():
+                    subdirs.append(path)
+                elif not entry.is_file():
+                    skipped.append(Skipped(name, "not a regular file"))
+                elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    skipped.append(Skipped(name, f"unsupported file type '{path.suffix or path.name}'"))
+                elif max_bytes is not None and (size := entry.stat().st_size) > max_bytes:
+                    skipped.append(Skipped(name, f"file is {_megabytes(size)}, over the {_megabytes(max_bytes)} "
+                                                 f"limit (set {MAX_FILE_ENV} to change it)"))
+                else:
+                    found[name] = path
+            except OSError as exc:
+                skipped.append(Skipped(name, f"cannot read ({exc.strerror or exc})"))
+        return subdirs
 
-    walk(root)
+    # depth first, in name order, with an explicit stack: no recursion limit on deep trees
+    stack = [root]
+    while stack:
+        stack.extend(reversed(visit(stack.pop())))
     return found, skipped
