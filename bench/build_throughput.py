@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import SQUAD_DEV, fmt, provenance, save
+from common import SQUAD_DEV, provenance, save
 
 
 def main() -> None:

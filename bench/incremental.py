@@ -56,7 +56,6 @@ def main() -> None:
     embedder = Embedder()
     _ = embedder.model
 
-    rows = []
 
     def lib(label: str, **kw):
         t = time.perf_counter()

@@ -1,6 +1,8 @@
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,37 @@ def answerer(seed_index, embedder):
     from qa import Answerer
 
     return Answerer(seed_index, embedder=embedder)
+
+
+@contextlib.contextmanager
+def serving(*args, env=None, timeout=180):
+    """A real `qa serve ARGS` subprocess on a free loopback port, offline; yields (url, log lines) once
+    it listens, and stops it afterwards."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    full_env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", **(env or {}))
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", *map(str, args), "--port", str(port)], cwd=ROOT,
+                            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, log = time.time() + timeout, []
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+            log.append(line)
+            if f"127.0.0.1:{port}" in line and "Running on" in line:
+                break
+        assert proc.poll() is None, "".join(log)
+        yield f"http://127.0.0.1:{port}/", log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def run_qa(*args, env=None, input=None, timeout=300):

@@ -21,7 +21,7 @@ from qa.metrics import (
     sentence_hit,
     sentence_in_paragraph_hit,
 )
-from qa.results import Answer, Citation, Passage
+from qa.results import Answer, Citation
 from qa.squad import PARAGRAPH_SEPARATOR, document_texts, load_squad, sample_questions, write_corpus
 
 from .conftest import run_qa

@@ -8,16 +8,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
 from qa import Answerer, build_index
-from qa.errors import IndexIncompatible, QAError
+from qa.errors import IndexIncompatible
 from qa.lexical import query_terms
-from qa.store import open_index
 
-from .conftest import JAPAN_Q, ROOT, SEEDS, new_database, run_qa
+from .conftest import JAPAN_Q, ROOT, SEEDS, new_database, run_qa, serving
 
 QUESTIONS = [q.strip() for q in (ROOT / "bench" / "seed_questions.txt").read_text().splitlines() if q.strip()]
 
@@ -139,28 +137,12 @@ def test_qa_serve_on_postgresql_sees_another_process_indexing(tmp_path, pg_serve
     """Two processes, one database: `qa index --store` adds a document while `qa serve --store` runs."""
     from gradio_client import Client
 
-    from .test_ui_api import free_port
-
     url = new_database(pg_server)
     corpus = tmp_path / "docs"
     shutil.copytree(SEEDS, corpus)
     assert run_qa("index", corpus, "-q", "--store", url).returncode == 0
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", QA_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--store", url, "--docs", str(corpus),
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline, log = time.time() + 180, []
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                break
-            log.append(line)
-            if "Running on" in line:
-                break
-        assert proc.poll() is None, "".join(log)
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False)
+    with serving("--store", url, "--docs", corpus, env={"QA_THREADS": "1"}) as (address, _):
+        client = Client(address, verbose=False, analytics_enabled=False)
         assert client.predict(JAPAN_Q, 5, "hybrid", api_name="/ask")["answer"] == "$16 billion"
 
         (corpus / "kyoto.txt").write_text("Kyoto was the capital of Japan for over a thousand years.")
@@ -169,12 +151,6 @@ def test_qa_serve_on_postgresql_sees_another_process_indexing(tmp_path, pg_serve
                                 api_name="/ask")
         assert result["citations"] and result["citations"][0]["source"] == "kyoto.txt"
         assert "kyoto.txt" in [d["source"] for d in client.predict(api_name="/documents")]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_tsvector_literals_keep_odd_terms_verbatim():

@@ -1,7 +1,6 @@
 """The embedded store switches its FAISS index kind with the corpus size (qa.vector_index) and keeps
 answering through the switch, both ways; ids, removals and scores survive a write and a read."""
 
-import numpy as np
 
 from qa import vector_index
 from qa.chunker import Chunk

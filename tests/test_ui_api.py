@@ -8,12 +8,9 @@ same server is used by tests/test_ui_browser.py (see ``ui_server``).
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -25,7 +22,7 @@ from hypothesis import strategies as st
 
 from qa import Answerer, build_index
 
-from .conftest import JAPAN_Q, OFF_TOPIC_Q, ROOT, SEEDS, run_qa
+from .conftest import JAPAN_Q, OFF_TOPIC_Q, SEEDS, run_qa, serving
 from .fixtures import make_pdf
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.*")
@@ -301,30 +298,10 @@ def test_qa_serve_command_serves_the_ask_endpoint(seed_index, tmp_path):
 
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(seed_index), "--docs", str(docs),
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        url, deadline, log = f"http://127.0.0.1:{port}/", time.time() + 180, []
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                break
-            log.append(line)
-            if f"127.0.0.1:{port}" in line and "Running on" in line:
-                break
-        assert proc.poll() is None, "".join(log)
+    with serving("--index", seed_index, "--docs", docs) as (url, log):
         assert any("serving 1 documents" in line for line in log), "".join(log)
         result = Client(url, verbose=False, analytics_enabled=False).predict(JAPAN_Q, 5, "hybrid", api_name="/ask")
         assert result["answer"] == "$16 billion"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 # --- the named API, end to end -------------------------------------------------------------------------------

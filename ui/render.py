@@ -226,7 +226,7 @@ def human_size(n: int) -> str:
 def render_documents(records, corpus: str) -> str:
     """The indexed documents: name, type, chunks, size, when indexed."""
     if not records:
-        return f'<div class="qa-docs qa-doc-empty">No documents indexed yet. Upload some below.</div>'
+        return '<div class="qa-docs qa-doc-empty">No documents indexed yet. Upload some below.</div>'
     rows = "".join(
         f"<tr><td class=\"qa-src\">{esc_inline(d.source)}</td><td>{esc_inline(d.kind)}</td>"
         f"<td class=\"qa-numcol\">{int(d.chunks)}</td><td class=\"qa-numcol\">{human_size(d.size)}</td>"
