@@ -252,7 +252,10 @@ def max_file_bytes() -> int | None:
 
 
 def _megabytes(n: float) -> str:
-    return f"{n / 1048576:.1f}".rstrip("0").rstrip(".") + " MB"
+    """A size for people: '49.7 MB', '20 MB', '2 KB'."""
+    if n >= 1048576:
+        return f"{n / 1048576:.1f}".removesuffix(".0") + " MB"
+    return f"{max(n / 1024, 1):.0f} KB" if n >= 1024 else f"{n:.0f} bytes"
 
 
 _UNSET = object()
