@@ -115,6 +115,30 @@ def write_deep_file(root: Path, folders: list[str], name: str, text: str) -> Non
         os.close(fd)
 
 
+def remove_tree(top: Path) -> None:
+    """``rm -r`` without recursion and without long paths (every step is relative to an open folder):
+    pytest's own clean-up (shutil.rmtree) overflows Python's stack on a tree 1,000 folders deep."""
+    flags = os.O_RDONLY | os.O_DIRECTORY
+    stack = [(os.open(top, flags), None, None)]  # (folder fd, parent fd, name in parent)
+    while stack:
+        fd, parent, name = stack[-1]
+        subdir = None
+        for entry in list(os.scandir(fd)):
+            if entry.is_dir(follow_symlinks=False):
+                subdir = entry.name
+                break
+            os.unlink(entry.name, dir_fd=fd)
+        if subdir is not None:
+            stack.append((os.open(subdir, flags, dir_fd=fd), fd, subdir))
+            continue
+        stack.pop()
+        os.close(fd)
+        if parent is None:
+            os.rmdir(top)
+        else:
+            os.rmdir(name, dir_fd=parent)
+
+
 _SKIP_LINE = re.compile(r"^skipped (.+?): (.+)$")
 
 

@@ -11,8 +11,8 @@ from qa.documents import load_document
 
 from .conftest import run_qa
 from .faults import (
-    make_deep_folder, make_encrypted_pdf, make_png, make_scanned_pdf, make_truncated_pdf, skipped_lines,
-    write_big_text, write_deep_file,
+    make_deep_folder, make_encrypted_pdf, make_png, make_scanned_pdf, make_truncated_pdf, remove_tree,
+    skipped_lines, write_big_text, write_deep_file,
 )
 from .fixtures import HTML, make_pdf
 
@@ -248,18 +248,22 @@ def test_a_bad_size_limit_is_a_one_line_error(tmp_path, value):
 def test_very_deep_trees_and_over_long_paths_never_stop_the_build(tmp_path, embedder):
     corpus = tmp_path / "docs"
     corpus.mkdir()
-    (corpus / "lighthouse.txt").write_text(LIGHTHOUSE)
-    deep = make_deep_folder(corpus, 1200, "d")  # deeper than Python's recursion limit
-    (deep / "deep.txt").write_text(DEEP)
-    long_names = [f"{i:02d}-" + "x" * 120 for i in range(40)]  # ~5,000 characters: over PATH_MAX
-    make_deep_folder(corpus, 40, "{i:02d}-" + "x" * 120)
-    write_deep_file(corpus, long_names, "far.txt", BRIDGE)
-    report = build_index(corpus, index := tmp_path / "index", embedder=embedder, progress=False)
-    assert report.added == [deep.relative_to(corpus).as_posix() + "/deep.txt", "lighthouse.txt"]
-    assert len(report.skipped) == 1
-    assert report.skipped[0].source.startswith("00-xxx") and "File name too long" in report.skipped[0].reason
-    assert heuristic(index, embedder).ask("How deep is the Kola Superdeep Borehole?").citations[0].source.endswith(
-        "d/d/deep.txt")
+    try:
+        (corpus / "lighthouse.txt").write_text(LIGHTHOUSE)
+        deep = make_deep_folder(corpus, 1200, "d")  # deeper than Python's recursion limit
+        (deep / "deep.txt").write_text(DEEP)
+        long_names = [f"{i:02d}-" + "x" * 120 for i in range(40)]  # ~5,000 characters: over PATH_MAX
+        make_deep_folder(corpus, 40, "{i:02d}-" + "x" * 120)
+        write_deep_file(corpus, long_names, "far.txt", BRIDGE)
+        index = tmp_path / "index"
+        report = build_index(corpus, index, embedder=embedder, progress=False)
+        assert report.added == [deep.relative_to(corpus).as_posix() + "/deep.txt", "lighthouse.txt"]
+        assert len(report.skipped) == 1
+        assert report.skipped[0].source.startswith("00-xxx") and "File name too long" in report.skipped[0].reason
+        answer = heuristic(index, embedder).ask("How deep is the Kola Superdeep Borehole?")
+        assert answer.citations[0].source.endswith("d/d/deep.txt")
+    finally:
+        remove_tree(corpus)
 
 
 def test_a_folder_of_only_unusable_files_gives_an_empty_index_that_answers_not_found(tmp_path, embedder):
