@@ -44,3 +44,7 @@ $PY bench/latency.py --tag default-hog --hog --questions 0 --seed-rounds 3
 $ONE $PY bench/latency.py --tag 1thread-hog --hog --questions 0 --seed-rounds 3
 # 4. incremental re-index
 $PY bench/incremental.py
+# 5. the chat server under load (20 clients, 60 s, one upload), one thread and default threads; a failed
+# check is reported in bench/out/load-*.json and does not stop the other benches
+$PY bench/load.py --threads 1 || true
+$PY bench/load.py || true
