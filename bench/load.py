@@ -51,8 +51,6 @@ UPLOAD_NAME = "brannock-archive.md"
 UPLOAD_Q = "Who founded the Brannock Tidal Archive?"
 UPLOAD_A = "Ilse Varnhagen"
 MB = 1024 * 1024
-# the span reader's shared Hugging Face tokenizer used from several threads at once (see docs/BENCHMARKS.md, Load)
-TOKENIZER_RACE = ("Unable to create tensor", "Already borrowed")
 
 
 def seed_questions() -> list[str]:

@@ -64,6 +64,9 @@ class SpanReader:
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
+        # The fast tokenizer keeps its padding / truncation settings between calls: a question-only call in
+        # another thread between configuring and encoding a batch would leave the batch unpadded.
+        self._tokenize = threading.Lock()
 
     def _load(self) -> None:
         with self._lock:
@@ -93,11 +96,12 @@ class SpanReader:
             self._load()
         import torch
 
-        q = self._tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-        if len(q["input_ids"]) > MAX_QUESTION_PIECES:  # keep room for the passage
-            question = question[: q["offset_mapping"][MAX_QUESTION_PIECES - 1][1]]
-        enc = self._tokenizer([question] * len(passages), passages, truncation="only_second", max_length=MAX_LEN,
-                              padding=True, return_offsets_mapping=True, return_tensors="pt")
+        with self._tokenize:  # the model runs outside it, so questions still read in parallel
+            q = self._tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+            if len(q["input_ids"]) > MAX_QUESTION_PIECES:  # keep room for the passage
+                question = question[: q["offset_mapping"][MAX_QUESTION_PIECES - 1][1]]
+            enc = self._tokenizer([question] * len(passages), passages, truncation="only_second",
+                                  max_length=MAX_LEN, padding=True, return_offsets_mapping=True, return_tensors="pt")
         offsets = enc.pop("offset_mapping").tolist()
         with torch.inference_mode():
             out = self._model(**enc)

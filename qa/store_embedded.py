@@ -18,6 +18,7 @@ import json
 import shutil
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 
 import faiss
@@ -100,6 +101,9 @@ class EmbeddedStore(Store):
         else:
             self.db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, check_same_thread=False)
         self.db.execute("PRAGMA foreign_keys = ON")
+        # sqlite3's connection sits in a reference cycle with its statement cache: without this, a replaced
+        # generation's file handle stays open until the cyclic garbage collector happens to run
+        weakref.finalize(self, self.db.close)
         vectors = self.folder / VECTORS_FILE
         if load_vectors and vectors.exists():
             self.vectors = vector_index.configure_search(faiss.read_index(str(vectors)))

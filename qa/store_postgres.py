@@ -30,6 +30,7 @@ import math
 import re
 import sys
 import threading
+import weakref
 from collections import Counter
 
 import numpy as np
@@ -178,6 +179,7 @@ class PostgresStore(Store):
         self._lock = threading.Lock()
         self._stats = stats or {}
         self.conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+        weakref.finalize(self, lambda conn=self.conn: conn.close())  # a replaced store lets its connection go
 
     def close(self) -> None:
         self.conn.close()

@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from bench.load import TOKENIZER_RACE, UPLOAD_A, UPLOAD_NAME, markdown, run_load
+from bench.load import UPLOAD_A, UPLOAD_NAME, markdown, run_load
 
 from .conftest import JAPAN_Q, ROOT, SEEDS
 
@@ -39,21 +39,12 @@ def load(tmp_path_factory):
     return result
 
 
-def race_errors(load) -> int:
-    return sum(n for line, n in load["server_errors"].items() if any(s in line for s in TOKENIZER_RACE))
-
-
 def test_no_request_fails_or_hangs(load):
     assert load["server_alive"], load["server_log_tail"]
     assert load["stuck_clients"] == 0
     assert load["requests"] >= CLIENTS and min(load["per_client_requests"]) >= 1  # every client was served
-    other_errors = {line: n for line, n in load["server_errors"].items() if not any(s in line for s in TOKENIZER_RACE)}
-    assert other_errors == {}, load["server_log_tail"]
-    # Until the span reader's tokenizer race is fixed (test_span_reader_is_thread_safe below), a request can
-    # fail with its traceback in the server log; any other failure (timeout, HTTP error) or more failures
-    # than such tracebacks fails here. Once it is fixed, `race_errors(load)` is 0 and so must failures be.
-    assert all(m.startswith("ApiError: error event") for m in load["failure_examples"]), load["failure_examples"]
-    assert load["failures"] <= race_errors(load), load["failure_examples"]
+    assert load["server_errors"] == {}, load["server_log_tail"]
+    assert load["failures"] == 0, load["failure_examples"]
 
 
 def test_answers_are_right_and_the_same_as_asked_alone(load):
@@ -88,10 +79,6 @@ def test_memory_does_not_keep_rising(load):
 # --- the cause of the occasional failure under load --------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="qa/span_reader.py: SpanReader.spans() configures the shared tokenizer (padding, "
-                   "truncation) and then encodes; another thread's call in between switches padding off, so "
-                   "the batch cannot become a tensor. Fix: one lock around the two tokenizer calls.")
 def test_span_reader_is_thread_safe(monkeypatch):
     """Two questions read at once, with the threads interleaved at the one point where it matters: thread A
     has configured the tokenizer for its batch and is about to encode it, while thread B asks its question.
