@@ -84,6 +84,9 @@ CREATE TABLE IF NOT EXISTS qa_chunks (
     terms tsvector NOT NULL,
     n_terms integer NOT NULL
 );
+-- keep the vector and the terms in the row itself (not in TOAST): every dense and BM25 candidate reads them
+ALTER TABLE qa_chunks ALTER COLUMN embedding SET STORAGE PLAIN;
+ALTER TABLE qa_chunks ALTER COLUMN terms SET STORAGE MAIN;
 CREATE INDEX IF NOT EXISTS qa_chunks_doc ON qa_chunks (doc_id, ord);
 CREATE INDEX IF NOT EXISTS qa_chunks_embedding ON qa_chunks USING hnsw (embedding vector_cosine_ops);
 CREATE INDEX IF NOT EXISTS qa_chunks_terms ON qa_chunks USING gin (terms);
