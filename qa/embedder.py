@@ -17,6 +17,10 @@ import numpy as np
 from .config import EMBED_DIM, MODEL_WINDOW
 from .tokens import model_path, wordpiece_tokenizer
 
+# torch creates $TMPDIR/torchinductor_$USER when it is imported unless this names an existing folder; qa
+# compiles nothing, so nothing is written there and the program writes only in its index and corpus folders
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "models"))
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

@@ -166,11 +166,15 @@ class IndexDir:
         return sorted(nums)
 
     def sweep(self) -> None:
-        """Remove leftovers of killed builds and generations older than the previous one (hold the lock)."""
-        live = self.current()
+        """Remove leftovers of killed builds and generations older than the previous one (hold the lock).
+        With a damaged ``CURRENT`` only the leftovers go (a ``--rebuild`` replaces the pointer)."""
         for p in self.path.iterdir():
             if p.name.startswith("tmp-"):
                 shutil.rmtree(p, ignore_errors=True)
+        try:
+            live = self.current()
+        except IndexCorrupt:
+            return
         nums = self._generation_numbers()
         keep = {live.name} if live else set()
         older = [n for n in nums if live is None or n < int(_GEN.match(live.name).group(1))]
@@ -185,10 +189,14 @@ class IndexDir:
         """A private folder for the next generation, holding a copy of ``base`` if given."""
         tmp = self.path / f"tmp-{os.getpid()}-{int(time.time() * 1000)}"
         tmp.mkdir()
-        if base is not None:
-            for name in (META_FILE, VECTORS_FILE):
-                if (base / name).exists():
-                    shutil.copyfile(base / name, tmp / name)
+        try:
+            if base is not None:
+                for name in (META_FILE, VECTORS_FILE):
+                    if (base / name).exists():
+                        shutil.copyfile(base / name, tmp / name)
+        except BaseException:  # a full disk mid-copy: leave nothing behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return tmp
 
     def publish(self, tmp: Path, manifest: dict) -> Path:

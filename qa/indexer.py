@@ -7,6 +7,7 @@ for the embedded store, a transaction for PostgreSQL) and becomes visible atomic
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -95,6 +96,7 @@ def build_index(
             else:
                 report.unchanged.append(source)
         report.removed = sorted(set(indexed) - set(hashes))
+        todo = _load(report, hashes, settings)  # before deciding: a file that cannot be read changes nothing
 
         if not report.changed and index.exists():
             report.documents, report.chunks = len(indexed), build.base_chunks
@@ -102,7 +104,7 @@ def build_index(
             return report
 
         try:
-            _apply(build.store(), report, hashes, settings, embedder, progress, on_progress)
+            _apply(build.store(), report, todo, embedder, progress, on_progress)
             manifest = dict(
                 expected_settings(settings),
                 corpus=str(folder.resolve()),
@@ -111,31 +113,38 @@ def build_index(
                 chunks=report.chunks,
             )
             build.commit(manifest)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             build.abort()
-            raise QAError(f"could not write the index: {describe_os_error(exc)}; the previous index is unchanged") from exc
+            reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+            raise QAError(f"could not write the index: {reason}; the previous index is unchanged") from exc
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _apply(store: Store, report, hashes, settings, embedder, progress, on_progress) -> None:
-    for source in report.removed + report.updated:
-        report.chunks_removed += store.remove_document(source)
-
-    todo: list[tuple[Document, str, Path, list]] = []
+def _load(report: IndexReport, hashes, settings) -> list[tuple[Document, str, Path, list]]:
+    """Read and chunk the added and updated files; those that cannot be read become skipped (an updated
+    one counts as removed: its old version goes)."""
+    todo = []
     for source in report.added + report.updated:
         sha, path = hashes[source]
         try:
             doc = load_document(path, source)
         except DocumentError as exc:
             report.skipped.append(Skipped(source, str(exc)))
-            if source in report.updated:  # its old version is gone: count it as removed
+            if source in report.updated:
                 report.updated.remove(source)
                 report.removed.append(source)
             else:
                 report.added.remove(source)
             continue
         todo.append((doc, sha, path, chunk_document(doc, settings)))
+    report.removed.sort()
+    return todo
+
+
+def _apply(store: Store, report, todo, embedder, progress, on_progress) -> None:
+    for source in report.removed + report.updated:
+        report.chunks_removed += store.remove_document(source)
 
     total = sum(len(c) for *_, c in todo)
     if total:

@@ -14,7 +14,9 @@ A generation is only ever modified in a private copy (``EmbeddedBuild``); reader
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import re
 import shutil
 import sqlite3
 import threading
@@ -170,11 +172,18 @@ class EmbeddedStore(Store):
         """Commit SQLite and write the FAISS file (both inside this folder). An index that outgrew its
         kind (exact search past ``vector_index.EXACT_MAX`` vectors, or IVF lists far from the size) is
         rebuilt first; see ``vector_index``."""
-        self.db.commit()
+        try:
+            self.db.commit()
+        except sqlite3.Error as exc:  # e.g. a full disk: reported like any other write error
+            raise OSError(errno.EIO, f"cannot write {META_FILE} ({exc})") from exc
         if vector_index.needs_rebuild(self.vectors, self.vectors.ntotal, exact_max=vector_index.EXACT_MAX):
             vectors, ids = all_vectors(self.vectors)
             self.vectors = vector_index.build(vectors, ids, exact_max=vector_index.EXACT_MAX)
-        faiss.write_index(self.vectors, str(self.folder / VECTORS_FILE))
+        try:
+            faiss.write_index(self.vectors, str(self.folder / VECTORS_FILE))
+        except RuntimeError as exc:  # faiss reports failed writes as RuntimeError; its message ends with the cause
+            cause = re.search(r"\(([^()]*)\)\s*$", str(exc).strip())
+            raise OSError(errno.EIO, f"cannot write {VECTORS_FILE} ({cause.group(1) if cause else 'write failed'})") from exc
 
     # --- reading ---------------------------------------------------------------------------------
 

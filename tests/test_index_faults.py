@@ -123,8 +123,6 @@ def test_other_damage_is_detected_on_open_and_a_rebuild_recovers(tmp_path, seed_
     assert heuristic(index, embedder).ask(JAPAN_Q).answer == "$16 billion"
 
 
-@pytest.mark.xfail(strict=True, reason="IndexDir.sweep() reads CURRENT before a --rebuild can replace it: "
-                   "the error says 'run: qa index --rebuild' and that command fails with the same error")
 @pytest.mark.parametrize("pointer", ["gen-000042\n", "\x00garbage\n"])
 def test_a_damaged_current_pointer_is_repaired_by_a_rebuild(tmp_path, seed_index, embedder, pointer):
     index = tmp_path / "index"
@@ -275,14 +273,7 @@ def test_a_build_killed_just_after_switching_current_leaves_the_new_index_whole(
     assert not report.changed and live(index) == "gen-000002"
 
 
-_TRACEBACK = "the write error escapes as a traceback: build_index only catches OSError"
-
-
-@pytest.mark.parametrize("place", [
-    "copying the live generation",
-    pytest.param("sqlite-commit", marks=pytest.mark.xfail(strict=True, reason=_TRACEBACK + " (sqlite3.OperationalError)")),
-    pytest.param("faiss-write", marks=pytest.mark.xfail(strict=True, reason=_TRACEBACK + " (faiss RuntimeError)")),
-])
+@pytest.mark.parametrize("place", ["copying the live generation", "sqlite-commit", "faiss-write"])
 def test_a_write_error_keeps_the_previous_index_and_is_reported_in_one_line(pending_removal, embedder, place):
     """Files may not grow past a limit (RLIMIT_FSIZE): real EFBIG write errors, as on a full disk."""
     corpus, index, before = pending_removal
@@ -301,8 +292,6 @@ def test_a_write_error_keeps_the_previous_index_and_is_reported_in_one_line(pend
     _assert_the_next_build_recovers(corpus, index, embedder)
 
 
-@pytest.mark.xfail(strict=True, reason="IndexDir.start_generation leaves its partial copy when a copy fails "
-                   "(EmbeddedBuild never learns the folder's name, so abort() cannot remove it)")
 def test_a_write_error_while_copying_leaves_no_partial_copy_behind(pending_removal):
     corpus, index, _ = pending_removal
     before = entries(index)
@@ -357,10 +346,15 @@ def audited(tmp_path_factory):
     return dict(fresh=fresh, corpus=corpus, corpus_before=corpus_before, index=index, logs=logs, outputs=outputs)
 
 
+TORCH_CACHE_DIR = ROOT / "qa" / "models"
+
+
 def _torch_import_writes(event: dict, tmpdir: Path) -> bool:
     """What torch does in $TMPDIR when transformers imports it (qa compiles nothing): tempfile's
     writability probe (a random 8-character file, removed at once) and ``torchinductor_$USER``."""
     paths = [Path(p) for p in event["paths"] if p]
+    if len(paths) == 1 and event["event"] == "os.mkdir" and paths[0] == TORCH_CACHE_DIR:
+        return True  # qa points TORCHINDUCTOR_CACHE_DIR at this existing folder: an attempt that writes nothing
     return len(paths) == 1 and paths[0].parent == tmpdir and (
         (event["event"] in ("open", "os.remove") and re.fullmatch(r"[a-z0-9_]{8}", paths[0].name) is not None)
         or (event["event"] == "os.mkdir" and paths[0].name.startswith("torchinductor_"))
@@ -389,7 +383,5 @@ def test_qa_index_and_ask_leave_home_caches_working_folder_and_documents_untouch
     assert _tree(audited["corpus"]) == audited["corpus_before"], "the documents folder is only read"
 
 
-@pytest.mark.xfail(strict=True, reason="torch (imported by transformers) makes $TMPDIR/torchinductor_$USER at "
-                   "import; qa/embedder.py could set TORCHINDUCTOR_CACHE_DIR to an existing folder first")
 def test_qa_index_and_ask_leave_tmpdir_untouched(audited):
     assert list(audited["fresh"]["tmp"].iterdir()) == []
