@@ -3,10 +3,11 @@
 Measured in ``bench/scale.py`` (docs/BENCHMARKS.md, "Scale (1M chunks)"), one thread, one question at a
 time, on 384-d vectors derived from real all-MiniLM-L6-v2 embeddings, 2 shared cores:
 
-- exact ``IndexIDMap2(IndexFlatIP)`` scans 1.5 KB per vector per question: 19 ms p50 and 0.30 GB at
-  200k vectors, 183 ms and 1.48 GB at 1M (goal: p50 <= 50 ms). Fine up to ``EXACT_MAX``;
-- ``IndexIVFScalarQuantizer`` (IVF4096, 8-bit scalar quantization, inner product) at 1M: 0.37 GB,
-  0.9 ms p50, recall@10 0.985 of exact at nprobe 64 (0.978 at 32); IVF2048 at 200k: 0.985 at nprobe 64,
+- exact ``IndexIDMap2(IndexFlatIP)`` scans 1.5 KB per vector per question: 13 ms p50 (19 ms with the
+  machine loaded) and 0.30 GiB at 200k vectors, 60 ms (183 ms loaded) and 1.48 GiB at 1M, against a goal
+  of p50 <= 50 ms. Fine up to ``EXACT_MAX``;
+- ``IndexIVFScalarQuantizer`` (IVF4096, 8-bit scalar quantization, inner product) at 1M: 0.37 GiB,
+  0.7 ms p50, recall@10 0.985 of exact at nprobe 64 (0.978 at 32); IVF2048 at 200k: 0.985 at nprobe 64,
   0.977 at 32. It keeps our int64 chunk ids itself (``add_with_ids``) and supports ``remove_ids``, which
   the incremental re-index needs (HNSW does not; IVF-PQ needs an exact re-rank, IndexRefine, which
   cannot remove, to pass 0.95). With a hash-table direct map it also answers ``reconstruct(chunk_id)``,
@@ -34,8 +35,8 @@ import numpy as np
 
 from .config import EMBED_DIM
 
-# Above this many vectors an exact scan costs more than ~20 ms per question on one core here (19 ms p50 at
-# 200k, 183 ms at 1M), so the IVF index takes over. Below it exact search is fast enough, exact, and
+# Above this many vectors an exact scan costs more than ~13-19 ms per question on one core here (13 ms p50
+# at 200k on a quiet machine, 60 ms at 1M), so the IVF index takes over. Below it exact search is fast enough, exact, and
 # needs no training.
 EXACT_MAX = 200_000
 

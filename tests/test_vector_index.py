@@ -63,6 +63,7 @@ def test_ids_remove_write_read(tmp_path, exact_max):
     assert found[:, 0].tolist() == [11, 12, 13]
     _, found = back.search(x[100:103], 1)
     assert found[:, 0].tolist() == ids[100:103].tolist()
+    np.testing.assert_allclose(back.reconstruct(int(ids[10])), x[10], atol=0.02)  # direct map written too
     back.remove_ids(np.array([12], dtype=np.int64))
     assert back.ntotal == 4999
 
