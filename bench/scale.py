@@ -20,7 +20,8 @@ loading the index and running the queries, minus RSS before loading; one thread,
 HNSW m=16, ef_construction=64, ``hnsw.ef_search`` sweep). ``lexical``: SQLite FTS5 bm25 vs PostgreSQL
 tsvector GIN + ts_rank_cd over 1M chunk-sized texts recombined from SQuAD train sentences.
 
-Usage: .venv/bin/python bench/scale.py [--n 1000000] [--queries 1000] [--parts vectors,flat,hnsw,ivfsq8,ivfpq,pg,report]
+Usage: .venv/bin/python bench/scale.py [--n 1000000] [--queries 1000] [--parts vectors,flat,ivfsq8,hnsw,pg,ivfpq,lexical,report]
+(parts also: build-KIND, search-KIND for one step; the default omits lexical)
 Cache and index files: bench/out/scale/; results: bench/out/scale-N.json / .md (+ docs/scale.png).
 """
 
@@ -646,7 +647,7 @@ def part_report(args) -> None:
         "pg": "yes (DELETE; index entries vacuumed)",
     }
     lines = [
-        f"| index | setting | build s | resident GiB | disk GiB | p50 ms | p95 ms | recall@10 | remove by id |",
+        "| index | setting | build s | resident GiB | disk GiB | p50 ms | p95 ms | recall@10 | remove by id |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     series = {}
@@ -681,7 +682,7 @@ def part_report(args) -> None:
             )
         series[names["pg"]] = [(r["p50_ms"], r["recall_at_10"], r["setting"]) for r in pg["rows"]]
     md = "\n".join(lines)
-    lex = parts.get(f"lexical")
+    lex = parts.get("lexical")
     if lex is None:
         for f in SCALE.glob("part-lexical-*.json"):
             lex = json.loads(f.read_text())
