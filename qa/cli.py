@@ -126,7 +126,19 @@ def _place(c) -> str:
     return ", ".join(parts)
 
 
+_CONTROL = {c: "\ufffd" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def printable(text: str) -> str:
+    """Document text for a terminal: control characters (escape sequences included) become U+FFFD."""
+    return text.translate(_CONTROL)
+
+
 def format_answer(answer) -> str:
+    return printable(_format_answer(answer))
+
+
+def _format_answer(answer) -> str:
     lines = []
     if answer.notice:
         lines.append(f"note: {answer.notice}")

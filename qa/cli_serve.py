@@ -109,6 +109,7 @@ def cmd_serve(args) -> int:
     if args.docs is not None and not Path(args.docs).is_dir():
         raise QAError(f"documents folder '{args.docs}' does not exist or is not a folder")
     check_port_free(args.host, args.port)
+    from .documents import DEFAULT_MAX_FILE_MB
     from .pipeline import Answerer
 
     print(f"loading the model and the index {index.describe()} ...", file=sys.stderr, flush=True)
@@ -125,6 +126,8 @@ def cmd_serve(args) -> int:
     from ui.app import build_app, launch
     from ui.service import Service
 
+    if "QA_MAX_FILE_MB" not in os.environ and args.max_upload_mb > DEFAULT_MAX_FILE_MB:
+        os.environ["QA_MAX_FILE_MB"] = str(args.max_upload_mb)  # an accepted upload must not be skipped
     service = Service(answerer, docs, max_upload_mb=args.max_upload_mb)
     demo = build_app(service)
     where = "loopback only" if is_loopback(args.host) else ("login required" if auth else "NO LOGIN")

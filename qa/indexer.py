@@ -50,7 +50,9 @@ class IndexReport:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{len(self.unchanged)} unchanged documents; {self.chunks} chunks in {self.documents} documents "
-            f"(+{self.chunks_added} -{self.chunks_removed}); {self.seconds:.1f} s"
+            f"(+{self.chunks_added} -{self.chunks_removed}); "
+            + (f"{len(self.skipped)} files skipped (listed above); " if self.skipped else "")
+            + f"{self.seconds:.1f} s"
         )
 
 

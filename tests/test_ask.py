@@ -150,3 +150,15 @@ def test_cli_help_on_every_command():
     for cmd in ([], ["index"], ["ask"], ["stats"]):
         r = run_qa(*cmd, "--help")
         assert r.returncode == 0 and "usage: qa" in r.stdout
+
+
+def test_human_output_never_sends_control_sequences_to_the_terminal(answerer):
+    from dataclasses import replace
+
+    from qa.cli import format_answer
+
+    answer = answerer.ask(JAPAN_Q)
+    answer.citations[0] = replace(answer.citations[0], sentence="red \x1b[31mtext\x1b]0;title\x07 end\r")
+    out = format_answer(answer)
+    assert "$16 billion" in out and "red \ufffd[31mtext" in out
+    assert not any(ord(c) < 32 and c not in "\n\t" for c in out)
