@@ -1,0 +1,498 @@
+"""The embedded store end to end at 1,000,000 chunks: build, ask, update, with the product's own code.
+
+``bench/scale.py`` measured the vector index kinds and FTS5 BM25 in isolation; this builds a real index
+folder the way ``qa index`` would (``IndexDir.start_generation`` -> ``EmbeddedStore.add_document`` ->
+``save`` -> ``IndexDir.publish``), minus the embedder, and asks it real questions with ``Answerer``.
+
+- texts: the chunk-sized texts of ``bench/scale.py``'s lexical part (SQuAD v1.1 *train* sentences
+  recombined at random, same seed and so the same texts as ``fts-1000000.sqlite``), but as the raw
+  sentences rather than their stemmed terms, so the product stems and indexes them itself;
+  ``--doc-chunks`` consecutive texts make one ``.txt`` document (joined by blank lines), each text one
+  chunk, its sentences the chunk's sentence spans;
+- vectors: the synthetic-from-real ``vectors-N.npy`` of ``bench/scale.py`` (chunk i gets row i); each
+  sentence gets a float16 vector too, as the real indexer stores (row ``(7 i + j) mod N`` for sentence j
+  of chunk i: only the size matters). Answers are therefore meaningless: only time, memory and disk count;
+- ask: a fresh process with ``QA_THREADS=1 OMP_NUM_THREADS=1``, ``Answerer(index)`` (which checks the
+  files' sha256 on open), ``--questions`` real SQuAD v1.1 dev questions (seed 0) one at a time per mode;
+- update: what ``qa index`` does when one file changed at 1M chunks: ``EmbeddedIndex.build`` (lock,
+  sweep, verify the live generation's sha256), ``start_generation`` (copies meta.sqlite and
+  vectors.faiss), ``remove_document`` + ``add_document`` of one document, ``save``, ``publish``, ``sweep``.
+
+Usage: .venv/bin/python bench/scale_store.py [--n 1000000] [--doc-chunks 100] [--questions 300]
+       [--parts build,ask,update,report] [--keep]
+Index: bench/out/scale/store-N/ (deleted at the end when over 10 GB unless --keep);
+results: bench/out/scale-store-N.json / .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save  # noqa: E402
+
+SCALE = OUT / "scale"
+SQUAD_TRAIN = ROOT.parent / "shared" / "data" / "squad-v1.1-train.reconstructed.json.gz"
+DIM = 384
+
+
+def rss() -> int:
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def part_file(name: str, n: int) -> Path:
+    return SCALE / f"part-store-{name}-{n}.json"
+
+
+def write_part(name: str, n: int, data: dict) -> None:
+    data = dict(data, loadavg_at_end=loadavg())
+    part_file(name, n).write_text(json.dumps(data, indent=1) + "\n")
+    print(json.dumps(data, indent=1), flush=True)
+
+
+def store_path(n: int) -> Path:
+    return SCALE / f"store-{n}"
+
+
+def raw_texts(n: int, words: int = 150):
+    """The texts of ``scale.lexical_texts`` (same sentences, same random choices, so the same texts as
+    fts-N.sqlite), as lists of raw sentences instead of stemmed term strings."""
+    import gzip
+
+    from qa.lexical import terms
+
+    with gzip.open(SQUAD_TRAIN, "rt", encoding="utf-8") as f:
+        data = json.load(f)
+    split = re.compile(r"(?<=[.!?])\s+")
+    sents = []
+    for a in data["data"]:
+        for p in a["paragraphs"]:
+            for s in split.split(p["context"]):
+                t = terms(s)
+                if t:
+                    sents.append((s, len(t)))
+    rng = random.Random(0)
+    m = len(sents)
+    for _ in range(n):
+        i = rng.randrange(m)
+        parts, count = [], 0
+        while count < words:
+            s, c = sents[i]
+            parts.append(s)
+            count += c
+            i = i + 1 if rng.random() < 0.8 and i + 1 < m else rng.randrange(m)
+        yield parts
+
+
+def make_document(source: str, texts: list[list[str]]):
+    """One .txt document whose chunks are ``texts`` (lists of sentences), joined by blank lines."""
+    from qa.chunker import Chunk
+    from qa.documents import Document, Section
+
+    pieces, chunks, pos = [], [], 0
+    for sentences in texts:
+        spans, text_parts, p = [], [], pos
+        for k, s in enumerate(sentences):
+            if k:
+                text_parts.append(" ")
+                p += 1
+            spans.append((p, p + len(s)))
+            text_parts.append(s)
+            p += len(s)
+        text = "".join(text_parts)
+        words = text.count(" ") + 1
+        chunks.append(Chunk(pos, pos + len(text), text, sentences=spans, tokens=int(words * 1.3), wordpieces=int(words * 1.3)))
+        pieces.append(text)
+        pos += len(text) + 2
+    doc = Document(source, "txt", "\n\n".join(pieces), [Section(0)])
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text
+    return doc, chunks
+
+
+class Clock:
+    """Wrap module functions to add up the time spent in them (the product's code is not changed)."""
+
+    def __init__(self) -> None:
+        self.s: dict[str, float] = {}
+
+    def wrap(self, module, name: str, label: str | None = None) -> None:
+        fn = getattr(module, name)
+        label = label or name
+
+        def timed(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.s[label] = self.s.get(label, 0.0) + time.perf_counter() - t
+
+        setattr(module, name, timed)
+
+    def rounded(self) -> dict:
+        return {k: round(v, 2) for k, v in self.s.items()}
+
+
+def file_sizes(folder: Path) -> dict:
+    return {f.name: f.stat().st_size for f in sorted(folder.iterdir()) if f.is_file()}
+
+
+def manifest_for(store, corpus: str) -> dict:
+    from qa.index_dir import expected_settings
+
+    return dict(
+        expected_settings(),
+        corpus=corpus,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        documents=len(store.documents()),
+        chunks=store.n_chunks,
+    )
+
+
+# --- build ---------------------------------------------------------------------------------------
+
+
+def part_build(args) -> None:
+    import faiss
+    import numpy as np
+
+    import qa.index_dir as index_dir
+    import qa.store_embedded as se
+    import qa.vector_index as vi
+    from qa.index_dir import IndexDir
+
+    n = args.n
+    path = store_path(n)
+    if path.exists():
+        shutil.rmtree(path)
+    clock = Clock()
+    clock.wrap(se, "all_vectors", "save_all_vectors")
+    clock.wrap(vi, "train", "save_ivf_train")
+    clock.wrap(vi, "build", "save_ivf_build")  # train + add_with_ids
+    clock.wrap(faiss, "write_index", "save_write_faiss")
+    clock.wrap(index_dir, "sha256_file", "publish_sha256")
+    clock.wrap(index_dir, "_fsync", "publish_fsync")
+    x = np.load(SCALE / f"vectors-{n}.npy", mmap_mode="r")
+    assert len(x) >= n
+    info: dict = {"n": n, "doc_chunks": args.doc_chunks, "loadavg_at_start": loadavg()}
+    t_all = time.perf_counter()
+    idx = IndexDir(path)
+    idx.path.mkdir(parents=True)
+    tmp = idx.start_generation(None)
+    store = se.EmbeddedStore(tmp, writable=True)
+    gen_s = add_s = 0.0
+    texts = raw_texts(n)
+    t = time.perf_counter()
+    batch: list[list[str]] = []
+    done = 0
+    sentences_total = 0
+    now = time.time()
+    for d in range((n + args.doc_chunks - 1) // args.doc_chunks):
+        t0 = time.perf_counter()
+        m = min(args.doc_chunks, n - done)
+        batch = [next(texts) for _ in range(m)]
+        doc, chunks = make_document(f"corpus/doc-{d:06d}.txt", batch)
+        cvec = np.ascontiguousarray(x[done : done + m])
+        svecs = []
+        for i, c in enumerate(chunks):
+            rows = [(7 * (done + i) + j) % n for j in range(len(c.sentences))]
+            svecs.append(x[np.sort(rows)] if len(rows) > 1 else x[rows])
+            sentences_total += len(rows)
+        sha = f"{d:064x}"
+        t1 = time.perf_counter()
+        store.add_document(doc, sha, len(doc.text.encode()), now, now, chunks, cvec, svecs)
+        t2 = time.perf_counter()
+        gen_s += t1 - t0
+        add_s += t2 - t1
+        done += m
+        if done % 50_000 == 0 or done == n:
+            el = time.perf_counter() - t
+            print(f"{done:>8} chunks  {el:7.0f} s  (texts {gen_s:.0f} s, add_document {add_s:.0f} s)  load {loadavg()}", flush=True)
+    info["texts_first_s_note"] = "text generation includes loading and stemming the SQuAD train sentences once"
+    info.update(generate_inputs_s=round(gen_s, 1), add_document_s=round(add_s, 1), sentences=sentences_total)
+    t0 = time.perf_counter()
+    store.db.commit()
+    info["sqlite_commit_s"] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    store.save()  # rebuilds the flat index as IVF (vector_index.needs_rebuild / build), writes vectors.faiss
+    info["save_s"] = round(time.perf_counter() - t0, 1)
+    info["vector_index"] = vi.describe(store.vectors)
+    t0 = time.perf_counter()
+    manifest = manifest_for(store, "synthetic: scale_store.py")
+    info["manifest_counts_s"] = round(time.perf_counter() - t0, 1)
+    store.close()
+    info["build_peak_rss"] = peak_rss()
+    t0 = time.perf_counter()
+    final = idx.publish(tmp, manifest)
+    info["publish_s"] = round(time.perf_counter() - t0, 1)
+    info["total_s"] = round(time.perf_counter() - t_all, 1)
+    info["clock_s"] = clock.rounded()
+    info["files"] = file_sizes(final)
+    info["documents"], info["chunks"] = manifest["documents"], manifest["chunks"]
+    write_part("build", n, info)
+
+
+# --- ask -----------------------------------------------------------------------------------------
+
+
+def part_ask(args) -> None:
+    # one thread, as measured elsewhere; set before qa (and onnxruntime / faiss) are imported
+    os.environ["QA_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import gc
+
+    rss0 = rss()
+    from qa.pipeline import Answerer
+    from qa.squad import load_squad
+
+    n = args.n
+    squad = load_squad(SQUAD_DEV)
+    qs = [q.question for q in squad.questions]
+    random.Random(0).shuffle(qs)
+    qs = qs[: args.questions]
+    warm = qs[-10:] if len(qs) > 10 else qs
+    gc.collect()
+    rss_imported = rss()
+    t0 = time.perf_counter()
+    ans = Answerer(store_path(n))
+    open_s = time.perf_counter() - t0
+    rss_open = rss()
+    t0 = time.perf_counter()
+    ans.warm_up()
+    warm_s = time.perf_counter() - t0
+    rss_loaded = rss()
+    info: dict = {
+        "n": n,
+        "questions": len(qs),
+        "threads": {k: os.environ.get(k) for k in ("QA_THREADS", "OMP_NUM_THREADS")},
+        "rss_before_import": rss0,
+        "rss_after_import": rss_imported,
+        "rss_after_open": rss_open,
+        "rss_after_warm_up": rss_loaded,
+        "open_s": round(open_s, 1),
+        "warm_up_s": round(warm_s, 1),
+        "vector_index": __import__("qa.vector_index", fromlist=["describe"]).describe(ans.store.vectors),
+        "loadavg_at_start": loadavg(),
+        "modes": {},
+    }
+    print({k: v for k, v in info.items() if k != "modes"}, flush=True)
+    # inside the "read" stage: wrap the store's and the reader's calls on these instances (ms per question)
+    sub: dict[str, float] = {}
+
+    def timed(obj, name: str, label: str) -> None:
+        fn = getattr(obj, name)
+
+        def wrapper(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                sub[label] = sub.get(label, 0.0) + (time.perf_counter() - t) * 1000
+
+        setattr(obj, name, wrapper)
+
+    timed(ans.store, "chunks", "read_fetch_chunks")
+    timed(ans.store, "dense_scores", "read_dense_scores")
+    timed(ans.store, "document_frequencies", "read_document_frequencies")
+    timed(ans.store, "sections", "sections_for_citations")
+    timed(ans.reader, "run", "read_reader_run")
+    for mode in ("dense", "bm25", "hybrid"):
+        for q in warm:
+            ans.ask(q, mode=mode)
+        walls, stages, answered = [], {}, 0
+        la0 = loadavg()
+        for q in qs:
+            sub.clear()
+            t = time.perf_counter()
+            a = ans.ask(q, mode=mode)
+            walls.append((time.perf_counter() - t) * 1000)
+            answered += a.answer is not None
+            for k, v in {**a.timings_ms, **sub}.items():
+                stages.setdefault(k, []).append(v)
+        row = {"ask": pcts(walls), **{k: pcts(v) for k, v in stages.items()}, "answered": answered,
+               "loadavg_at_start": la0, "loadavg_at_end": loadavg(), "rss_after": rss()}
+        info["modes"][mode] = row
+        print(mode, json.dumps(row), flush=True)
+    info["rss_at_end"] = rss()
+    info["peak_rss"] = peak_rss()
+    write_part("ask", n, info)
+
+
+# --- update --------------------------------------------------------------------------------------
+
+
+def part_update(args) -> None:
+    import faiss
+    import numpy as np
+
+    import qa.index_dir as index_dir
+    import qa.store_embedded as se
+    from qa.config import ChunkerSettings
+
+    n = args.n
+    clock = Clock()
+    clock.wrap(index_dir, "sha256_file", "sha256")
+    clock.wrap(index_dir, "_fsync", "fsync")
+    clock.wrap(faiss, "write_index", "write_faiss")
+    index = se.EmbeddedIndex(store_path(n))
+    x = np.load(SCALE / f"vectors-{n}.npy", mmap_mode="r")
+    info: dict = {"n": n, "loadavg_at_start": loadavg()}
+    steps: dict[str, float] = {}
+    t_all = time.perf_counter()
+    t = time.perf_counter()
+    with index.build(ChunkerSettings()) as build:  # lock, sweep, verify the live generation (sha256)
+        steps["open_build (lock, sweep, verify sha256 of live generation, list documents)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        store = build.store()  # IndexDir.start_generation(current): copies meta.sqlite and vectors.faiss
+        steps["start_generation (copy files) + open store"] = time.perf_counter() - t
+        # one file changed: its old chunks go, its new text (10 chunks) comes in
+        t = time.perf_counter()
+        source = "corpus/doc-000000.txt"
+        removed = store.remove_document(source)
+        texts = [s for s, _ in zip(raw_texts(10), range(10))]
+        doc, chunks = make_document(source, texts)
+        rows = list(range(10))
+        svecs = [np.repeat(x[[i]], len(c.sentences), 0) for i, c in zip(rows, chunks)]
+        t_gen = time.perf_counter()
+        now = time.time()
+        store.add_document(doc, "f" * 64, len(doc.text), now, now, chunks, np.ascontiguousarray(x[:10]), svecs)
+        steps["remove_document + add_document (10 chunks)"] = time.perf_counter() - t_gen
+        info["text_generation_s_excluded"] = round(t_gen - t, 1)
+        t = time.perf_counter()
+        manifest = manifest_for(store, "synthetic: scale_store.py")
+        steps["count documents and chunks (manifest)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        store.save()
+        steps["save (commit SQLite, write vectors.faiss)"] = time.perf_counter() - t
+        store.close()
+        t = time.perf_counter()
+        index.dir.publish(build._tmp, manifest)
+        steps["publish (fsync, sha256, rename, CURRENT)"] = time.perf_counter() - t
+        build._tmp = build._store = None
+        t = time.perf_counter()
+        index.dir.sweep()
+        steps["sweep"] = time.perf_counter() - t
+    total = time.perf_counter() - t_all - float(info["text_generation_s_excluded"])
+    info.update(
+        removed_chunks=removed,
+        added_chunks=len(chunks),
+        steps_s={k: round(v, 2) for k, v in steps.items()},
+        total_s=round(total, 1),
+        clock_s=clock.rounded(),
+        generations=sorted(p.name for p in index.dir.path.iterdir() if p.name.startswith("gen-")),
+        files=file_sizes(index.dir.current()),
+    )
+    write_part("update", n, info)
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def gib(b) -> str:
+    return "—" if b is None else f"{b / 2**30:.2f}"
+
+
+def part_report(args) -> None:
+    n = args.n
+    parts = {k: json.loads(part_file(k, n).read_text()) for k in ("build", "ask", "update") if part_file(k, n).exists()}
+    md = []
+    b = parts.get("build")
+    if b:
+        c = b["clock_s"]
+        md.append(f"Build, {b['chunks']:,} chunks in {b['documents']:,} documents ({b['sentences']:,} sentence vectors), {b['vector_index']}:\n")
+        md.append("| step | s |\n|---|---|")
+        md.append(f"| add_document (SQLite rows + FTS5 terms + flat vectors), one transaction | {b['add_document_s']:.0f} |")
+        md.append(f"| commit | {b['sqlite_commit_s']:.0f} |")
+        md.append(f"| save: read back the flat vectors | {c.get('save_all_vectors', 0):.0f} |")
+        md.append(f"| save: IVF train | {c.get('save_ivf_train', 0):.0f} |")
+        md.append(f"| save: IVF add | {c.get('save_ivf_build', 0) - c.get('save_ivf_train', 0):.0f} |")
+        md.append(f"| save: write vectors.faiss | {c.get('save_write_faiss', 0):.0f} |")
+        md.append(f"| publish (fsync {c.get('publish_fsync', 0):.0f} s, sha256 {c.get('publish_sha256', 0):.0f} s) | {b['publish_s']:.0f} |")
+        md.append(f"| total (incl. {b['generate_inputs_s']:.0f} s making the inputs, not product time) | {b['total_s']:.0f} |")
+        md.append("")
+        md.append("| file | GiB |\n|---|---|")
+        for name, size in b["files"].items():
+            md.append(f"| {name} | {gib(size)} |")
+        md.append(f"\nBuild peak RSS {gib(b['build_peak_rss'])} GiB; load average {b['loadavg_at_start']} → {b['loadavg_at_end']}.\n")
+    a = parts.get("ask")
+    if a:
+        md.append(
+            f"Asking ({a['questions']} SQuAD dev questions per mode, one at a time, QA_THREADS=1; open incl. sha256 check "
+            f"{a['open_s']:.0f} s; RSS after loading {gib(a['rss_after_warm_up'])} GiB, at the end {gib(a['rss_at_end'])} GiB, peak {gib(a['peak_rss'])} GiB):\n"
+        )
+        md.append("| mode | ask p50 | ask p95 | embed p50 | dense p50 | bm25 p50 | bm25 p95 | fuse p50 | read p50 | read p95 | load avg |")
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for mode, r in a["modes"].items():
+            g = lambda k, p="p50": fmt(r.get(k, {}).get(p), 1)  # noqa: E731
+            md.append(
+                f"| {mode} | {g('ask')} | {g('ask', 'p95')} | {g('embed')} | {g('dense')} | {g('bm25')} | {g('bm25', 'p95')}"
+                f" | {g('fuse')} | {g('read')} | {g('read', 'p95')} | {r['loadavg_at_start'][0]}–{r['loadavg_at_end'][0]} |"
+            )
+        md.append("\nInside *read* (p50 / p95 ms): " + "; ".join(
+            f"{mode}: reader {fmt(r['read_reader_run']['p50'], 1)} / {fmt(r['read_reader_run']['p95'], 1)}, "
+            f"FTS5 document frequencies {fmt(r['read_document_frequencies']['p50'], 1)} / {fmt(r['read_document_frequencies']['p95'], 1)}, "
+            f"fetch chunks {fmt(r['read_fetch_chunks']['p50'], 1)} / {fmt(r['read_fetch_chunks']['p95'], 1)}"
+            + (f", dense_scores {fmt(r['read_dense_scores']['p50'], 1)}" if "read_dense_scores" in r else "")
+            for mode, r in a["modes"].items() if "read_reader_run" in r))
+        md.append("\n(ms; answers are meaningless with synthetic vectors: only time and memory count.)\n")
+    u = parts.get("update")
+    if u:
+        md.append(f"One changed file at {n:,} chunks (-{u['removed_chunks']} +{u['added_chunks']} chunks), total {u['total_s']:.0f} s:\n")
+        md.append("| step | s |\n|---|---|")
+        for k, v in u["steps_s"].items():
+            md.append(f"| {k} | {v:.1f} |")
+        md.append(f"\n(sha256 {u['clock_s'].get('sha256', 0):.0f} s, fsync {u['clock_s'].get('fsync', 0):.0f} s in all; load average {u['loadavg_at_start']} → {u['loadavg_at_end']}.)")
+    text = "\n".join(md)
+    save(f"scale-store-{n}", {**provenance(), "n": n, "parts": parts}, text)
+
+
+def run_child(part: str) -> None:
+    cmd = [sys.executable, __file__, "--child", part, *sys.argv[1:]]
+    print(f"== {part} (load {loadavg()})", flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--doc-chunks", type=int, default=100, help="chunks per document")
+    ap.add_argument("--questions", type=int, default=300)
+    ap.add_argument("--parts", default="build,ask,update,report")
+    ap.add_argument("--keep", action="store_true", help="keep the index folder even when over 10 GB")
+    ap.add_argument("--child", default=None)
+    args = ap.parse_args()
+    if args.child:
+        {"build": part_build, "ask": part_ask, "update": part_update, "report": part_report}[args.child](args)
+        return
+    for part in args.parts.split(","):
+        run_child(part)
+    path = store_path(args.n)
+    if path.exists() and not args.keep:
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        if size > 10 * 2**30:
+            print(f"deleting {path} ({size / 2**30:.1f} GiB > 10 GiB)", flush=True)
+            shutil.rmtree(path)
+
+
+if __name__ == "__main__":
+    main()
