@@ -67,14 +67,14 @@ def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def part_file(name: str, n: int) -> Path:
-    return SCALE / f"part-{name}-{n}.json"
+def part_file(name: str, n: int, prefix: str = "part") -> Path:
+    return SCALE / f"{prefix}-{name}-{n}.json"
 
 
-def write_part(name: str, n: int, data: dict) -> None:
+def write_part(name: str, n: int, data: dict, prefix: str = "part") -> None:
     data = dict(data, loadavg_at_end=loadavg())
-    part_file(name, n).write_text(json.dumps(data, indent=1) + "\n")
-    print(json.dumps(data, indent=1))
+    part_file(name, n, prefix).write_text(json.dumps(data, indent=1) + "\n")
+    print(json.dumps(data, indent=1), flush=True)
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -478,10 +478,10 @@ def part_pg(args) -> None:
 # --- lexical -------------------------------------------------------------------------------------
 
 
-def lexical_texts(n: int, words: int = 150):
+def sentence_windows(n: int, words: int = 150):
     """n chunk-sized texts (~`words` words) made of SQuAD train sentences, recombined at random: each
-    text is consecutive sentences of one train paragraph continued with those of random others.
-    Yields already-analysed term strings (the product's stemmer), which is what FTS5 stores."""
+    text is consecutive sentences of one train paragraph continued with those of random others. Yields
+    each text as a list of (raw sentence, its stemmed term string) pairs; the same for every caller."""
     from qa.lexical import terms
 
     data = load_squad_json(SQUAD_TRAIN)
@@ -492,18 +492,25 @@ def lexical_texts(n: int, words: int = 150):
             for s in split.split(p["context"]):
                 t = " ".join(terms(s))
                 if t:
-                    sents.append((t, t.count(" ") + 1))
+                    sents.append((s, t, t.count(" ") + 1))
     rng = random.Random(0)
     m = len(sents)
     for _ in range(n):
         i = rng.randrange(m)
         parts, count = [], 0
         while count < words:
-            t, c = sents[i]
-            parts.append(t)
+            raw, t, c = sents[i]
+            parts.append((raw, t))
             count += c
             i = i + 1 if rng.random() < 0.8 and i + 1 < m else rng.randrange(m)
-        yield " ".join(parts)
+        yield parts
+
+
+def lexical_texts(n: int, words: int = 150):
+    """The texts of ``sentence_windows`` as already-analysed term strings (the product's stemmer), which
+    is what FTS5 stores."""
+    for parts in sentence_windows(n, words):
+        yield " ".join(t for _, t in parts)
 
 
 def part_lexical(args) -> None:
@@ -722,8 +729,9 @@ def part_report(args) -> None:
         fig.savefig(ROOT / "docs" / "scale.png" if n == 1_000_000 else OUT / f"scale-{n}.png", dpi=110)
 
 
-def run_child(part: str, args) -> None:
-    cmd = [sys.executable, __file__, "--child", part, *sys.argv[1:]]
+def run_child(part: str, args=None, script: str = __file__) -> None:
+    """Run one part in a fresh process (its memory figures are its own): ``script --child PART ...``."""
+    cmd = [sys.executable, script, "--child", part, *sys.argv[1:]]
     print(f"== {part} (load {loadavg()})", flush=True)
     subprocess.run(cmd, check=True)
 

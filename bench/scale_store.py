@@ -30,10 +30,7 @@ import argparse
 import json
 import os
 import random
-import re
-import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,33 +38,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save  # noqa: E402
 
+import scale  # noqa: E402
+from scale import loadavg, peak_rss, rss  # noqa: E402
+
 SCALE = OUT / "scale"
 SQUAD_TRAIN = ROOT.parent / "shared" / "data" / "squad-v1.1-train.reconstructed.json.gz"
 DIM = 384
 
 
-def rss() -> int:
-    import psutil
-
-    return psutil.Process().memory_info().rss
-
-
-def peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def loadavg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def part_file(name: str, n: int) -> Path:
-    return SCALE / f"part-store-{name}-{n}.json"
+    return scale.part_file(name, n, "part-store")
 
 
 def write_part(name: str, n: int, data: dict) -> None:
-    data = dict(data, loadavg_at_end=loadavg())
-    part_file(name, n).write_text(json.dumps(data, indent=1) + "\n")
-    print(json.dumps(data, indent=1), flush=True)
+    scale.write_part(name, n, data, "part-store")
 
 
 def store_path(n: int) -> Path:
@@ -77,31 +61,8 @@ def store_path(n: int) -> Path:
 def raw_texts(n: int, words: int = 150):
     """The texts of ``scale.lexical_texts`` (same sentences, same random choices, so the same texts as
     fts-N.sqlite), as lists of raw sentences instead of stemmed term strings."""
-    import gzip
-
-    from qa.lexical import terms
-
-    with gzip.open(SQUAD_TRAIN, "rt", encoding="utf-8") as f:
-        data = json.load(f)
-    split = re.compile(r"(?<=[.!?])\s+")
-    sents = []
-    for a in data["data"]:
-        for p in a["paragraphs"]:
-            for s in split.split(p["context"]):
-                t = terms(s)
-                if t:
-                    sents.append((s, len(t)))
-    rng = random.Random(0)
-    m = len(sents)
-    for _ in range(n):
-        i = rng.randrange(m)
-        parts, count = [], 0
-        while count < words:
-            s, c = sents[i]
-            parts.append(s)
-            count += c
-            i = i + 1 if rng.random() < 0.8 and i + 1 < m else rng.randrange(m)
-        yield parts
+    for parts in scale.sentence_windows(n, words):
+        yield [raw for raw, _ in parts]
 
 
 def make_document(source: str, texts: list[list[str]]):
@@ -467,9 +428,7 @@ def part_report(args) -> None:
 
 
 def run_child(part: str) -> None:
-    cmd = [sys.executable, __file__, "--child", part, *sys.argv[1:]]
-    print(f"== {part} (load {loadavg()})", flush=True)
-    subprocess.run(cmd, check=True)
+    scale.run_child(part, script=__file__)
 
 
 def main() -> None:
