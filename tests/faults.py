@@ -190,22 +190,27 @@ def _kill_in_faiss_write() -> None:
     faiss.write_index = half_written
 
 
-def _kill_in_sqlite_commit() -> None:
+def _before_sqlite_commit(action) -> None:
+    """Run ``action()`` whenever a connection commits an open transaction, just before the commit."""
     import sqlite3
 
-    class Dying(sqlite3.Connection):
+    class Hooked(sqlite3.Connection):
         def commit(self):
             if self.in_transaction:
-                _die()
+                action()
             return super().commit()
 
     connect = sqlite3.connect
 
-    def connect_dying(*args, **kwargs):
-        kwargs.setdefault("factory", Dying)
+    def connect_hooked(*args, **kwargs):
+        kwargs.setdefault("factory", Hooked)
         return connect(*args, **kwargs)
 
-    sqlite3.connect = connect_dying
+    sqlite3.connect = connect_hooked
+
+
+def _kill_in_sqlite_commit() -> None:
+    _before_sqlite_commit(_die)
 
 
 def _kill_around_publish(after: str) -> None:
@@ -225,23 +230,13 @@ def _kill_around_publish(after: str) -> None:
 
 
 def _hold_in_sqlite_commit(release: str) -> None:
-    import sqlite3
     import time
 
-    class Holding(sqlite3.Connection):
-        def commit(self):
-            if self.in_transaction:
-                while not os.path.exists(release):
-                    time.sleep(0.02)
-            return super().commit()
+    def hold() -> None:
+        while not os.path.exists(release):
+            time.sleep(0.02)
 
-    connect = sqlite3.connect
-
-    def connect_holding(*args, **kwargs):
-        kwargs.setdefault("factory", Holding)
-        return connect(*args, **kwargs)
-
-    sqlite3.connect = connect_holding
+    _before_sqlite_commit(hold)
 
 
 def _limit_file_size(limit: int) -> None:
@@ -263,21 +258,7 @@ def _limit_file_size_at(where: str) -> None:
 
         faiss.write_index = limited
     elif where == "sqlite-commit":
-        import sqlite3
-
-        class Limited(sqlite3.Connection):
-            def commit(self):
-                if self.in_transaction:
-                    _limit_file_size(4096)
-                return super().commit()
-
-        connect = sqlite3.connect
-
-        def connect_limited(*args, **kwargs):
-            kwargs.setdefault("factory", Limited)
-            return connect(*args, **kwargs)
-
-        sqlite3.connect = connect_limited
+        _before_sqlite_commit(lambda: _limit_file_size(4096))
     else:
         raise SystemExit(f"unknown place {where}")
 
