@@ -102,14 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_index(args) -> int:
     from .indexer import build_index
+    from .store import open_index
 
-    from .store import describe_location
-
-    location = index_location(args)
-    report = build_index(args.folder, location, rebuild=args.rebuild, progress=not args.quiet)
+    index = open_index(index_location(args))
+    report = build_index(args.folder, index, rebuild=args.rebuild, progress=not args.quiet)
     for s in report.skipped:
         print(f"skipped {s.source}: {s.reason}", file=sys.stderr)
-    print(f"index {describe_location(location)} from {args.folder}: {report.summary()}")
+    print(f"index {index.describe()} from {args.folder}: {report.summary()}")
     return 0
 
 

@@ -105,9 +105,6 @@ class IndexDir:
     def missing_message(self) -> str:
         return f"no index at '{self.path}'; build one with: qa index FOLDER --index {self.path}"
 
-    def incompatibility(self, manifest: dict, chunker: ChunkerSettings | None = None) -> str | None:
-        return incompatibility(manifest, chunker)
-
     def verify(self, generation: Path, manifest: dict) -> None:
         """Check each file against the sha256 the manifest recorded."""
         for name, digest in manifest.get("files", {}).items():
@@ -125,7 +122,7 @@ class IndexDir:
                 raise IndexMissing(self.missing_message())
             try:
                 manifest = self.manifest(generation)
-                reason = self.incompatibility(manifest)
+                reason = incompatibility(manifest)
                 if reason:
                     raise IndexIncompatible(f"{reason}; run: qa index --rebuild")
                 self.verify(generation, manifest)

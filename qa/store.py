@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunker import Chunk
-from .config import ChunkerSettings
+from .config import EMBED_DIM, ChunkerSettings
 from .documents import Document, Section, locate
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -53,6 +53,22 @@ class StoredChunk:
     heading: str | None
     sentences: list[tuple[int, int]]
     sentence_vectors: np.ndarray  # [len(sentences), 384] float32, L2-normalized
+
+
+def pack_sentence_vectors(vectors: np.ndarray) -> bytes:
+    """Sentence vectors as stored by both stores: float16, row after row."""
+    return np.asarray(vectors, dtype=np.float16).tobytes()
+
+
+def stored_chunks(rows, ids: list[int]) -> list[StoredChunk]:
+    """Rows of (id, source, doc_id, start, end, text, page, heading, sentence spans, packed sentence
+    vectors) as chunks, in the order of ``ids`` (ids without a row are left out)."""
+    by_id = {}
+    for r in rows:
+        spans = [tuple(s) for s in r[8]]
+        svecs = np.frombuffer(r[9], dtype=np.float16).astype(np.float32).reshape(len(spans), EMBED_DIM)
+        by_id[r[0]] = StoredChunk(*r[:8], spans, svecs)
+    return [by_id[i] for i in ids if i in by_id]
 
 
 class Store(ABC):
@@ -210,11 +226,3 @@ def open_index(location: str | Path | Index) -> Index:
 
     return EmbeddedIndex(location)
 
-
-def describe_location(location: str | Path) -> str:
-    """A location safe to print (no password)."""
-    if is_postgres_url(location):
-        from .store_postgres import redact
-
-        return redact(str(location))
-    return str(location)

@@ -27,13 +27,13 @@ import faiss
 import numpy as np
 
 from .chunker import Chunk
-from .config import EMBED_DIM, ChunkerSettings
+from .config import ChunkerSettings
 from .documents import Document, Section
 from .errors import IndexCorrupt
-from .index_dir import META_FILE, VECTORS_FILE, IndexDir
+from .index_dir import META_FILE, VECTORS_FILE, IndexDir, incompatibility
 from . import vector_index
 from .lexical import fts_query, terms
-from .store import Build, DocumentRecord, Index, Store, StoredChunk
+from .store import Build, DocumentRecord, Index, Store, StoredChunk, pack_sentence_vectors, stored_chunks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -158,7 +158,7 @@ class EmbeddedStore(Store):
                 " tokens, wordpieces) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc_id, ord_, chunk.start, chunk.end, chunk.text, chunk.page, chunk.heading,
-                    json.dumps(chunk.sentences), svecs.astype(np.float16).tobytes(), chunk.tokens, chunk.wordpieces,
+                    json.dumps(chunk.sentences), pack_sentence_vectors(svecs), chunk.tokens, chunk.wordpieces,
                 ),
             )
             ids.append(cur.lastrowid)
@@ -248,12 +248,7 @@ class EmbeddedStore(Store):
             f" c.sentence_vectors FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
             ids,
         )
-        by_id = {}
-        for r in rows:
-            spans = [tuple(s) for s in json.loads(r[8])]
-            svecs = np.frombuffer(r[9], dtype=np.float16).astype(np.float32).reshape(len(spans), EMBED_DIM)
-            by_id[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], spans, svecs)
-        return [by_id[i] for i in ids if i in by_id]
+        return stored_chunks([(*r[:8], json.loads(r[8]), r[9]) for r in rows], ids)
 
     def chunk_ids_of(self, source: str) -> list[int]:
         rows = self._rows(
@@ -344,7 +339,7 @@ class EmbeddedIndex(Index):
             rebuilt = "--rebuild" if rebuild and idx.exists() else None
             if base is not None:
                 manifest = idx.manifest(base)
-                reason = idx.incompatibility(manifest, settings)
+                reason = incompatibility(manifest, settings)
                 if reason:
                     rebuilt, base = reason, None
                 else:

@@ -40,7 +40,7 @@ from .documents import Section
 from .errors import IndexIncompatible, IndexMissing, QAError
 from .index_dir import incompatibility
 from .lexical import terms as text_terms
-from .store import Build, DocumentRecord, Index, Store, StoredChunk
+from .store import Build, DocumentRecord, Index, Store, StoredChunk, pack_sentence_vectors, stored_chunks
 
 LOCK_KEY = 0x71612D696E646578  # "qa-index": the advisory lock one build at a time holds
 EF_SEARCH = 200  # HNSW candidate list; must be >= the number of results asked for
@@ -177,12 +177,15 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, conn=None, stats: dict | None = None) -> None:
         self.url = url
-        self.conn = conn or connect(url)
         self.writable = conn is not None and not conn.autocommit
         self._lock = threading.Lock()
         self._stats = stats or {}
-        self.conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
-        weakref.finalize(self, lambda conn=self.conn: conn.close())  # a replaced store lets its connection go
+        self._use(conn or connect(url))
+
+    def _use(self, conn) -> None:
+        conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+        self.conn = conn
+        weakref.finalize(self, conn.close)  # a replaced store (or connection) lets its connection go
 
     def close(self) -> None:
         self.conn.close()
@@ -195,8 +198,7 @@ class PostgresStore(Store):
             except psycopg.OperationalError as exc:
                 if self.writable:
                     raise
-                self.conn = connect(self.url)  # the server restarted or dropped us: one new connection
-                self.conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+                self._use(connect(self.url))  # the server restarted or dropped us: one new connection
                 try:
                     return self.conn.execute(sql, params).fetchall()
                 except psycopg.OperationalError:
@@ -278,12 +280,7 @@ class PostgresStore(Store):
             " c.sentence_vectors FROM qa_chunks c JOIN qa_documents d ON d.id = c.doc_id WHERE c.id = ANY(%s)",
             (list(ids),),
         )
-        by_id = {}
-        for r in rows:
-            spans = [tuple(s) for s in r[8]]
-            svecs = np.frombuffer(r[9], dtype=np.float16).astype(np.float32).reshape(len(spans), EMBED_DIM)
-            by_id[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], spans, svecs)
-        return [by_id[i] for i in ids if i in by_id]
+        return stored_chunks(rows, ids)  # jsonb arrives as lists already
 
     def chunk_ids_of(self, source: str) -> list[int]:
         rows = self._rows(
@@ -305,9 +302,9 @@ class PostgresStore(Store):
         )
         if counts:
             lexemes = [t for t, _ in counts]
-            self._rows(
+            self.conn.execute(
                 "UPDATE qa_terms t SET df = t.df - d.n FROM unnest(%s::text[], %s::int[]) AS d(term, n)"
-                " WHERE t.term = d.term RETURNING 1",
+                " WHERE t.term = d.term",
                 (lexemes, [int(n) for _, n in counts]),
             )
             self.conn.execute("DELETE FROM qa_terms WHERE term = ANY(%s) AND df <= 0", (lexemes,))
@@ -335,7 +332,7 @@ class PostgresStore(Store):
                 df.update(set(chunk_terms))
                 rows.append((
                     doc_id, ord_, chunk.start, chunk.end, _no_nul(chunk.text), chunk.page, chunk.heading,
-                    json.dumps(chunk.sentences), np.asarray(svecs, dtype=np.float16).tobytes(), chunk.tokens,
+                    json.dumps(chunk.sentences), pack_sentence_vectors(svecs), chunk.tokens,
                     chunk.wordpieces, np.asarray(vec, dtype=np.float32), tsvector_literal(chunk_terms),
                     len(chunk_terms),
                 ))
@@ -448,11 +445,12 @@ class PostgresIndex(Index):
         return f"version {self.version()}"
 
     def disk_bytes(self) -> int:
-        rows = connect(self.url, vectors=False).execute(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
-            " WHERE c.relkind = 'r' AND c.relname LIKE 'qa\\_%' AND pg_table_is_visible(c.oid)"
-        ).fetchall()
-        return int(rows[0][0])
+        with connect(self.url, vectors=False) as conn:
+            row = conn.execute(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " WHERE c.relkind = 'r' AND c.relname LIKE 'qa\\_%' AND pg_table_is_visible(c.oid)"
+            ).fetchone()
+        return int(row[0])
 
     def _manifest(self) -> tuple[dict, int]:
         version, manifest = self._meta("version"), self._meta("manifest")
