@@ -28,11 +28,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from qa import build_index
-    from qa.chunker import chunk_document
-    from qa.documents import load_document
-    from qa.embedder import Embedder
-    from qa.squad import load_squad, write_corpus
-    from qa.tokens import wordpiece_tokenizer
+    from qa.evaluation.squad import load_squad, write_corpus
+    from qa.index.embedder import Embedder
+    from qa.ingest.chunker import chunk_document
+    from qa.ingest.documents import load_document
+    from qa.ingest.tokens import wordpiece_tokenizer
 
     prov = provenance()
     squad = load_squad(args.data)

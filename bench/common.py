@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 def provenance() -> dict:
     """Git commit (and whether qa/ has uncommitted changes), date, machine and its load."""
-    from qa.evaluate import machine_info
+    from qa.evaluation.harness import machine_info
 
     def git(*args: str) -> str:
         try:
@@ -52,7 +52,7 @@ def fmt(x, nd: int = 3) -> str:
 
 
 def pcts(values: list[float]) -> dict:
-    from qa.metrics import percentile
+    from qa.evaluation.metrics import percentile
 
     mean = sum(values) / len(values) if values else None
     return {"p50": percentile(values, 50), "p95": percentile(values, 95), "mean": mean}

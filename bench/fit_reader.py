@@ -66,24 +66,22 @@ def main() -> None:
     from tqdm import tqdm
 
     for qid, (question, golds, in_index) in enumerate(tqdm(questions)):
-        store, hits, chunks, reading, _ = answerer.read(question, k=5)
+        reading = answerer.read(question, k=5, mode="hybrid").reading
         if qid < args.solo and reading.ranked:  # analysis: the sentences embedded on their own
-            texts = [s.chunk.text[s.start - s.chunk.start : s.end - s.chunk.start] for s in reading.ranked]
+            texts = [s.text for s in reading.ranked]
             qv = answerer.embedder.encode_queries([question])[0]
             solo.extend((answerer.embedder.encode_queries(texts) @ qv).tolist())
         else:
             solo.extend([np.nan] * len(reading.ranked))
         for s in reading.ranked:
-            sentence = s.chunk.text[s.start - s.chunk.start : s.end - s.chunk.start]
+            sentence = s.text
             rows.append(s.features)
             qids.append(qid)
             labels.append(int(in_index and any(g in sentence for g in golds)))
             inidx.append(in_index)
             kinds.append(reading.kind or "")
         if reading.sentence is not None:
-            best = reading.sentence
-            ans = best.chunk.text[reading.start - best.chunk.start : reading.end - best.chunk.start]
-            spans_ok.append((qid, ans, json.dumps(golds)))
+            spans_ok.append((qid, reading.text, json.dumps(golds)))
     np.savez(out / "features.npz", X=np.array(rows), qid=np.array(qids), y=np.array(labels),
              in_index=np.array(inidx), kind=np.array(kinds), solo=np.array(solo))
     (out / "answers.json").write_text(json.dumps(spans_ok))

@@ -13,12 +13,12 @@ import random
 from pathlib import Path
 
 import numpy as np
+from fit_reader import squad_questions, train_split
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from fit_reader import squad_questions, train_split
 from qa import Answerer
-from qa.metrics import exact_match, f1
+from qa.evaluation.metrics import exact_match, f1
 
 
 def main() -> None:
@@ -35,11 +35,10 @@ def main() -> None:
     answerer = Answerer(Path(args.out) / "index", reader="trained")
     rows = []
     for question, golds, in_index in tqdm(pos[: args.questions] + neg[: args.negatives]):
-        _, _, _, reading, _ = answerer.read(question, k=5)
+        reading = answerer.read(question, k=5, mode="hybrid").reading
         if reading.span_score is None:
             continue
-        best = reading.sentence
-        text = best.chunk.text[reading.start - best.chunk.start : reading.end - best.chunk.start]
+        text = reading.text
         ok = in_index and f1(text, golds) >= 0.5
         rows.append((reading.span_score, reading.ranked[0].score, ok, in_index, exact_match(text, golds) * in_index))
     arr = np.array(rows, dtype=float)

@@ -40,8 +40,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from qa import build_index
-    from qa.embedder import Embedder
-    from qa.squad import document_texts, load_squad
+    from qa.evaluation.squad import document_texts, load_squad
+    from qa.index.embedder import Embedder
 
     prov = provenance()
     docs = document_texts(load_squad(args.data), "paragraph")

@@ -68,8 +68,8 @@ def main() -> None:
 def run(args) -> None:
 
     from qa import Answerer, build_index
-    from qa.embedder import Embedder
-    from qa.squad import load_squad, sample_questions
+    from qa.evaluation.squad import load_squad, sample_questions
+    from qa.index.embedder import Embedder
 
     prov = provenance()
     embedder = Embedder()

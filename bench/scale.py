@@ -104,7 +104,7 @@ def real_bases(train_paragraphs: int) -> np.ndarray:
     sent = [np.frombuffer(b, dtype=np.float16).reshape(-1, DIM) for (b,) in db.execute("SELECT sentence_vectors FROM chunks")]
     parts.append(np.concatenate(sent).astype(np.float32))
     if train_paragraphs:
-        from qa.embedder import Embedder
+        from qa.index.embedder import Embedder
 
         data = load_squad_json(SQUAD_TRAIN)
         contexts = [p["context"] for a in data["data"] for p in a["paragraphs"]]
@@ -137,7 +137,7 @@ def queries(nq: int) -> tuple[np.ndarray, list[str]]:
     qs = qs[:nq]
     if cache.exists():
         return np.load(cache), qs
-    from qa.embedder import Embedder
+    from qa.index.embedder import Embedder
 
     q = Embedder().encode_queries(qs)
     np.save(cache, q)
@@ -482,7 +482,7 @@ def sentence_windows(n: int, words: int = 150):
     """n chunk-sized texts (~`words` words) made of SQuAD train sentences, recombined at random: each
     text is consecutive sentences of one train paragraph continued with those of random others. Yields
     each text as a list of (raw sentence, its stemmed term string) pairs; the same for every caller."""
-    from qa.lexical import terms
+    from qa.ingest.lexical import terms
 
     data = load_squad_json(SQUAD_TRAIN)
     split = re.compile(r"(?<=[.!?])\s+")
@@ -516,7 +516,7 @@ def lexical_texts(n: int, words: int = 150):
 def part_lexical(args) -> None:
     import psycopg
 
-    from qa.lexical import fts_query, query_terms
+    from qa.ingest.lexical import fts_query, query_terms
 
     n = args.lexical_n
     _, qs = queries(args.queries)

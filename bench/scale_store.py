@@ -36,9 +36,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save  # noqa: E402
-
 import scale  # noqa: E402
+from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save  # noqa: E402
 from scale import loadavg, peak_rss, rss  # noqa: E402
 
 SCALE = OUT / "scale"
@@ -67,8 +66,8 @@ def raw_texts(n: int, words: int = 150):
 
 def make_document(source: str, texts: list[list[str]]):
     """One .txt document whose chunks are ``texts`` (lists of sentences), joined by blank lines."""
-    from qa.chunker import Chunk
-    from qa.documents import Document, Section
+    from qa.ingest.chunker import Chunk
+    from qa.ingest.documents import Document, Section
 
     pieces, chunks, pos = [], [], 0
     for sentences in texts:
@@ -119,7 +118,7 @@ def file_sizes(folder: Path) -> dict:
 
 
 def manifest_for(store, corpus: str) -> dict:
-    from qa.index_dir import expected_settings
+    from qa.index.index_dir import expected_settings
 
     return dict(
         expected_settings(),
@@ -137,10 +136,10 @@ def part_build(args) -> None:
     import faiss
     import numpy as np
 
-    import qa.index_dir as index_dir
-    import qa.store_embedded as se
-    import qa.vector_index as vi
-    from qa.index_dir import IndexDir
+    import qa.index.index_dir as index_dir
+    import qa.index.store_embedded as se
+    import qa.index.vector_index as vi
+    from qa.index.index_dir import IndexDir
 
     n = args.n
     path = store_path(n)
@@ -181,7 +180,8 @@ def part_build(args) -> None:
             sentences_total += len(rows)
         sha = f"{d:064x}"
         t1 = time.perf_counter()
-        store.add_document(doc, sha, len(doc.text.encode()), now, now, chunks, cvec, svecs)
+        store.add_document(doc, sha256=sha, size=len(doc.text.encode()), mtime=now, indexed_at=now, chunks=chunks,
+                           chunk_vectors=cvec, sentence_vectors=svecs)
         t2 = time.perf_counter()
         gen_s += t1 - t0
         add_s += t2 - t1
@@ -223,8 +223,8 @@ def part_ask(args) -> None:
     import gc
 
     rss0 = rss()
-    from qa.pipeline import Answerer
-    from qa.squad import load_squad
+    from qa.answer.pipeline import Answerer
+    from qa.evaluation.squad import load_squad
 
     n = args.n
     squad = load_squad(SQUAD_DEV)
@@ -252,7 +252,7 @@ def part_ask(args) -> None:
         "rss_after_warm_up": rss_loaded,
         "open_s": round(open_s, 1),
         "warm_up_s": round(warm_s, 1),
-        "vector_index": __import__("qa.vector_index", fromlist=["describe"]).describe(ans.store.vectors),
+        "vector_index": __import__("qa.index.vector_index", fromlist=["describe"]).describe(ans.store.vectors),
         "loadavg_at_start": loadavg(),
         "modes": {},
     }
@@ -306,8 +306,8 @@ def part_update(args) -> None:
     import faiss
     import numpy as np
 
-    import qa.index_dir as index_dir
-    import qa.store_embedded as se
+    import qa.index.index_dir as index_dir
+    import qa.index.store_embedded as se
     from qa.config import ChunkerSettings
 
     n = args.n
@@ -336,7 +336,8 @@ def part_update(args) -> None:
         svecs = [np.repeat(x[[i]], len(c.sentences), 0) for i, c in zip(rows, chunks)]
         t_gen = time.perf_counter()
         now = time.time()
-        store.add_document(doc, "f" * 64, len(doc.text), now, now, chunks, np.ascontiguousarray(x[:10]), svecs)
+        store.add_document(doc, sha256="f" * 64, size=len(doc.text), mtime=now, indexed_at=now, chunks=chunks,
+                           chunk_vectors=np.ascontiguousarray(x[:10]), sentence_vectors=svecs)
         steps["remove_document + add_document (10 chunks)"] = time.perf_counter() - t_gen
         info["text_generation_s_excluded"] = round(t_gen - t, 1)
         t = time.perf_counter()

@@ -25,10 +25,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    from qa.embedder import Embedder
-    from qa.lexical import query_terms
-    from qa.pipeline import Answerer
-    from qa.squad import load_squad
+    from qa.answer.pipeline import Answerer
+    from qa.evaluation.squad import load_squad
+    from qa.index.embedder import Embedder
+    from qa.ingest.lexical import query_terms
 
     embedder = Embedder()
     stores = {"embedded": Answerer(args.index, embedder=embedder), "postgresql": Answerer(args.store, embedder=embedder)}

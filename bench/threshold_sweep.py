@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--name", default=None, help="output name under bench/out (default: from the file name)")
     args = ap.parse_args()
 
-    from qa.metrics import exact_match, f1
+    from qa.evaluation.metrics import exact_match, f1
 
     rows = defaultdict(list)
     for line in Path(args.details).read_text(encoding="utf-8").splitlines():

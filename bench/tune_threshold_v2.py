@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from qa.metrics import exact_match, f1
+from qa.evaluation.metrics import exact_match, f1
 
 THRESHOLDS = np.round(np.arange(0.0, 0.96, 0.05), 2)
 

@@ -6,19 +6,23 @@
     print(answer.answer, answer.citations[0].source, answer.citations[0].start)
 
 Names are imported on first use, so ``qa --help`` and the training script start without loading the
-index libraries.
+index libraries. The code follows the data: ``qa.ingest`` (files to chunks), ``qa.index`` (chunks to
+a store), ``qa.answer`` (a question to a cited answer), ``qa.evaluation``, ``qa.training``, ``qa.cli``;
+docs/ARCHITECTURE.md draws it.
 """
 
 from importlib import import_module
 
 _EXPORTS = {
-    "Answer": "results",
-    "Citation": "results",
-    "Passage": "results",
-    "Answerer": "pipeline",
-    "build_index": "indexer",
-    "IndexReport": "indexer",
+    "Answer": "answer.results",
+    "Citation": "answer.results",
+    "Passage": "answer.results",
+    "Answerer": "answer.pipeline",
+    "build_index": "index.indexer",
+    "IndexReport": "index.indexer",
+    "open_index": "index.store",
     "QAError": "errors",
+    "Settings": "settings",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -15,7 +15,7 @@ OFF_TOPIC_Q = "Who won the 2018 FIFA World Cup?"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.embedder import Embedder
+    from qa.index.embedder import Embedder
 
     return Embedder()
 

@@ -7,12 +7,19 @@ import os
 import pytest
 
 from qa import Answerer, build_index
-from qa.documents import load_document
+from qa.ingest.documents import load_document
 
 from .conftest import run_qa
 from .faults import (
-    make_deep_folder, make_encrypted_pdf, make_png, make_scanned_pdf, make_truncated_pdf, remove_tree,
-    skipped_lines, write_big_text, write_deep_file,
+    make_deep_folder,
+    make_encrypted_pdf,
+    make_png,
+    make_scanned_pdf,
+    make_truncated_pdf,
+    remove_tree,
+    skipped_lines,
+    write_big_text,
+    write_deep_file,
 )
 from .fixtures import HTML, make_pdf
 

@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from qa.documents import load_document, scan_folder
 from qa.errors import DocumentError
+from qa.ingest.documents import load_document, scan_folder
 
 from .fixtures import HTML, MARKDOWN, make_pdf
 
@@ -79,7 +79,7 @@ def test_scan_is_recursive_skips_other_types_hidden_files_and_symlink_loops(tmp_
     outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
     outside.write_text("outside")
     os.symlink(outside, tmp_path / "escape.txt")
-    found, skipped = scan_folder(tmp_path)
+    found, skipped = scan_folder(tmp_path, max_bytes=None)
     assert sorted(found) == ["a/b/deep.txt", "top.md"]
     reasons = {s.source: s.reason for s in skipped}
     assert "unsupported" in reasons["image.png"]

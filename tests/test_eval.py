@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from qa.answer.results import Answer, Citation
 from qa.errors import QAError
-from qa.metrics import (
+from qa.evaluation.metrics import (
     citation_hit,
     exact_match,
     f1,
@@ -21,8 +22,13 @@ from qa.metrics import (
     sentence_hit,
     sentence_in_paragraph_hit,
 )
-from qa.results import Answer, Citation
-from qa.squad import PARAGRAPH_SEPARATOR, document_texts, load_squad, sample_questions, write_corpus
+from qa.evaluation.squad import (
+    PARAGRAPH_SEPARATOR,
+    document_texts,
+    load_squad,
+    sample_questions,
+    write_corpus,
+)
 
 from .conftest import run_qa
 
@@ -243,11 +249,12 @@ def test_cli_eval_json_on_the_two_article_slice(tmp_path):
 
 
 def test_squad2_eval_reports_not_found_precision_and_recall_and_reuses_the_index(tmp_path, embedder):
-    from qa.evaluate import run_eval
+    from qa.evaluation.harness import run_eval
+    from qa.settings import Settings
 
     workdir = tmp_path / "scratch"
     first = run_eval(V2_SLICE, modes=["bm25"], index_dir=workdir, progress=False, embedder=embedder,
-                     details=tmp_path / "d.jsonl", reader="heuristic")
+                     details=tmp_path / "d.jsonl", settings=Settings(reader="heuristic"))
     assert first["reader"] == "heuristic"
     squad = load_squad(V2_SLICE)
     n_imp = sum(q.impossible for q in squad.questions)
@@ -271,7 +278,7 @@ def test_squad2_eval_reports_not_found_precision_and_recall_and_reuses_the_index
 
 
 def test_eval_refuses_to_write_into_a_foreign_folder(tmp_path):
-    from qa.evaluate import run_eval
+    from qa.evaluation.harness import run_eval
 
     (tmp_path / "mine.txt").write_text("my notes")
     with pytest.raises(QAError, match="not made by 'qa eval'"):

@@ -10,9 +10,9 @@ import pytest
 
 from qa import Answerer, build_index
 from qa.errors import IndexCorrupt, IndexIncompatible
-from qa.index_dir import IndexDir
-from qa.store import open_index
-from qa.store_embedded import EmbeddedStore
+from qa.index.index_dir import IndexDir
+from qa.index.store import REBUILD_ASKED, open_index
+from qa.index.store_embedded import EmbeddedStore
 
 from .conftest import JAPAN_Q, ROOT, SEEDS
 from .fixtures import make_corpus
@@ -91,7 +91,7 @@ def test_rebuild_starts_over_and_an_incompatible_index_is_refused_then_rebuilt(t
     assert report.rebuilt and "other-model" in report.rebuilt
     assert Answerer(index, embedder=embedder).ask(JAPAN_Q).answer == "$16 billion"
     report = build_index(SEEDS, index, rebuild=True, embedder=embedder, progress=False)
-    assert report.rebuilt == "--rebuild" and report.chunks_added == report.chunks
+    assert report.rebuilt == REBUILD_ASKED and report.chunks_added == report.chunks
 
 
 def test_a_corrupted_index_file_is_detected(tmp_path, embedder):
@@ -110,7 +110,7 @@ def test_a_corrupted_index_file_is_detected(tmp_path, embedder):
 KILL_SCRIPT = """
 import sys, time, pathlib
 from qa import build_index
-from qa.embedder import Embedder
+from qa.index.embedder import Embedder
 
 class Slow(Embedder):
     def encode_chunks(self, *a, **kw):

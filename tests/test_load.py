@@ -86,7 +86,7 @@ def test_span_reader_is_thread_safe(monkeypatch):
     a short grace period.)"""
     from transformers.utils import PaddingStrategy
 
-    from qa.span_reader import SpanReader
+    from qa.answer.span_model import SpanReader
 
     reader = SpanReader()
     a = (JAPAN_Q, ["Since 2022, Tokyo has provided $16 billion in economic assistance to Ukraine.",

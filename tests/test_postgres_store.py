@@ -13,7 +13,7 @@ import pytest
 
 from qa import Answerer, build_index
 from qa.errors import IndexIncompatible
-from qa.lexical import query_terms
+from qa.ingest.lexical import query_terms
 
 from .conftest import JAPAN_Q, ROOT, SEEDS, new_database, run_qa, serving
 
@@ -154,7 +154,7 @@ def test_qa_serve_on_postgresql_sees_another_process_indexing(tmp_path, pg_serve
 
 
 def test_tsvector_literals_keep_odd_terms_verbatim():
-    from qa.store_postgres import tsquery_literal, tsvector_literal
+    from qa.index.store_postgres import tsquery_literal, tsvector_literal
 
     assert tsvector_literal(["o'brien", "a\\b", "x", "o'brien"]) == "'o''brien':1,4 'a\\\\b':2 'x':3"
     assert tsquery_literal(["it's", "3.5"]) == "'it''s' | '3.5'"

@@ -3,11 +3,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunker import chunk_document
 from qa.config import MAX_WORDPIECES, ChunkerSettings
-from qa.documents import Document, Section, load_document
-from qa.sentences import split_sentences
-from qa.tokens import count_tokens, count_wordpieces
+from qa.ingest.chunker import chunk_document
+from qa.ingest.documents import Document, Section, load_document
+from qa.ingest.sentences import split_sentences
+from qa.ingest.tokens import count_tokens, count_wordpieces
 
 from .conftest import SEEDS
 

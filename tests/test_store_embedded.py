@@ -1,11 +1,11 @@
-"""The embedded store switches its FAISS index kind with the corpus size (qa.vector_index) and keeps
+"""The embedded store switches its FAISS index kind with the corpus size (qa.index.vector_index) and keeps
 answering through the switch, both ways; ids, removals and scores survive a write and a read."""
 
 
 from qa import vector_index
-from qa.chunker import Chunk
-from qa.documents import Document
-from qa.store_embedded import EmbeddedStore
+from qa.index.store_embedded import EmbeddedStore
+from qa.ingest.chunker import Chunk
+from qa.ingest.documents import Document
 
 from .test_vector_index import clustered
 
@@ -14,7 +14,8 @@ def add(store, name, vectors):
     text = " ".join(f"w{i}." for i in range(len(vectors)))
     chunks = [Chunk(i * 4, i * 4 + 3, f"w{i}.", sentences=[(i * 4, i * 4 + 3)]) for i in range(len(vectors))]
     doc = Document(name, "txt", text)
-    store.add_document(doc, name, len(text), 0.0, 0.0, chunks, vectors, [v[None, :] for v in vectors])
+    store.add_document(doc, sha256=name, size=len(text), mtime=0.0, indexed_at=0.0, chunks=chunks,
+                       chunk_vectors=vectors, sentence_vectors=[v[None, :] for v in vectors])
 
 
 def test_the_vector_index_turns_ivf_when_large_and_exact_when_small_again(tmp_path, monkeypatch):

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from qa import Answerer
-from qa.span_reader import MODEL_DIR, SpanReader, available
-from qa.train_reader import main as train_main
+from qa.answer.span_model import MODEL_DIR, SpanReader, available
+from qa.training.span_reader import main as train_main
 
 from .conftest import JAPAN_Q, OFF_TOPIC_Q, ROOT
 

@@ -66,6 +66,7 @@ def ui_server_for(request, tmp_path_factory, embedder) -> UIServer:
     """One server per test session, whichever module asks first (closed when the session ends)."""
     if "server" in _SERVER:
         return _SERVER["server"]
+    from qa.settings import Settings
     from ui.app import build_app, launch
     from ui.service import Service
 
@@ -73,9 +74,9 @@ def ui_server_for(request, tmp_path_factory, embedder) -> UIServer:
     docs, index = root / "docs", root / "index"
     shutil.copytree(SEEDS, docs)
     build_index(docs, index, embedder=embedder, progress=False)
-    answerer = Answerer(index, embedder=embedder)
+    answerer = Answerer(index, embedder=embedder, settings=Settings(max_upload_mb=UPLOAD_LIMIT_MB))
     answerer.warm_up()
-    service = Service(answerer, docs, max_upload_mb=UPLOAD_LIMIT_MB)
+    service = Service(answerer, docs)
     demo = build_app(service)
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, max_file_mb=UPLOAD_LIMIT_MB, prevent_thread_lock=True, quiet=True)

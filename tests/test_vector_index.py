@@ -1,4 +1,4 @@
-"""qa.vector_index: the index kind by size, ids through remove / write / read, recall of the IVF kind."""
+"""qa.index.vector_index: the index kind by size, ids through remove / write / read, recall of the IVF kind."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ import gradio as gr  # noqa: E402
 
 from qa.config import SUPPORTED_SUFFIXES  # noqa: E402
 from qa.errors import QAError  # noqa: E402
+from qa.settings import MODES  # noqa: E402
 
 from . import render  # noqa: E402
 from .service import Service  # noqa: E402
@@ -36,7 +37,6 @@ SEED_EXAMPLES = [
     "When did Japan sign a security arrangement with Kyiv?",
     "What share of GDP will Japan spend on defense?",
 ]
-MODES = ["hybrid", "dense", "bm25"]
 ASK_CONCURRENCY = 4
 KEEP_SOURCES = 50  # replies per session whose sources stay clickable (older ones keep their text)
 
@@ -98,7 +98,7 @@ def finish_turn(service: Service, session: dict, k, mode):
         return session["messages"], session, gr.update(), gr.update()
     session["pending"] = None
     try:
-        answer = service.ask(question, k=int(k), mode=mode if mode in MODES else "hybrid")
+        answer = service.ask(question, k=int(k), mode=mode if mode in MODES else None)
         reply = render.render_answer(answer)
         data = answer.to_dict()
     except QAError as exc:
@@ -203,7 +203,7 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
                 f'document{"s" if n_docs != 1 else ""}, each with its source. Nothing leaves this machine.</div></div>')
 
     # API: the same JSON object as `qa ask --json` ------------------------------------------------
-    def ask(question: str, k: int = 5, mode: str = "hybrid") -> dict:
+    def ask(question: str, k: int = service.answerer.settings.k, mode: str = service.answerer.settings.mode) -> dict:
         """Answer a question from the indexed documents; returns the `qa ask --json` object."""
         try:
             return service.ask(question, k=int(k), mode=mode).to_dict()
@@ -276,9 +276,9 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
                             example_buttons = []
                         with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
                             with gr.Row():
-                                k = gr.Slider(1, 20, value=5, step=1, label="Passages to read",
+                                k = gr.Slider(1, 20, value=service.answerer.settings.k, step=1, label="Passages to read",
                                               info="how many retrieved passages the reader considers")
-                                mode = gr.Radio(MODES, value="hybrid", label="Retrieval",
+                                mode = gr.Radio(list(MODES), value=service.answerer.settings.mode, label="Retrieval",
                                                 info="hybrid = meaning + keywords; dense = meaning; bm25 = keywords")
                             clear = gr.Button("Clear chat", size="sm", variant="secondary")
                     with gr.Column(scale=2, min_width=320):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from qa.results import Answer, Citation, Passage
+from qa.answer.results import Answer, Citation, Passage
 
 SNIPPET_CHARS = 240  # closest-passage preview in a "not found" reply
 DOC_WINDOW = 12_000  # characters of a long document shown around the span in the document view

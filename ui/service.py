@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from qa.answer.pipeline import Answerer
+from qa.answer.results import Answer
 from qa.errors import QAError
-from qa.indexer import IndexReport, build_index
-from qa.pipeline import Answerer
-from qa.results import Answer
+from qa.index.indexer import IndexReport, build_index
 
-from .uploads import DEFAULT_MAX_UPLOAD_MB, UploadError, delete_document, save_upload
+from .uploads import UploadError, delete_document, save_upload
 
 log = logging.getLogger("qa.serve")
 
@@ -33,11 +33,12 @@ def _no_progress(fraction: float, message: str) -> None:
 
 
 class Service:
-    def __init__(self, answerer: Answerer, docs_dir: str | os.PathLike,
-                 max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> None:
-        self.answerer = answerer  # its index (folder or PostgreSQL) is the one uploads are indexed into
+    def __init__(self, answerer: Answerer, docs_dir: str | os.PathLike) -> None:
+        """Uploads are limited to ``answerer.settings.max_upload_mb`` and indexed into its index (a folder
+        or PostgreSQL)."""
+        self.answerer = answerer
         self.docs_dir = Path(docs_dir)
-        self.max_upload_bytes = int(max_upload_mb * 1024 * 1024)
+        self.max_upload_bytes = int(answerer.settings.max_upload_mb * 1024 * 1024)
         self._changes = threading.Lock()
 
     # --- reading ---------------------------------------------------------------------------------
@@ -49,9 +50,9 @@ class Service:
         except QAError as exc:  # keep answering from the generation already open
             log.warning("index refresh failed: %s", exc)
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
         self.refresh()
-        k = int(k)
+        k = int(k or self.answerer.settings.k)
         if not 1 <= k <= 50:
             raise QAError("the number of passages must be between 1 and 50")
         return self.answerer.ask(question, k=k, mode=mode)
@@ -71,7 +72,8 @@ class Service:
             progress(0.15 + 0.8 * done / max(total, 1), f"embedding: {done} of {total} chunks")
 
         report = build_index(self.docs_dir, self.answerer.index, rebuild=rebuild, embedder=self.answerer.embedder,
-                             progress=False, on_progress=embedded)
+                             progress=False, on_progress=embedded,
+                             max_file_mb=self.answerer.settings.max_file_mb)
         progress(0.97, "switching to the new index")
         self.answerer.refresh()
         return report

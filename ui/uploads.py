@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from qa.config import SUPPORTED_SUFFIXES
-from qa.documents import load_document
 from qa.errors import DocumentError, QAError
+from qa.ingest.documents import load_document
 
-DEFAULT_MAX_UPLOAD_MB = 20
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w.\- ()+,]", re.UNICODE)
 
@@ -72,7 +71,7 @@ def corpus_root(corpus: str | os.PathLike) -> Path:
 
 
 def save_upload(src: str | os.PathLike, original_name: str, corpus: str | os.PathLike,
-                max_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024) -> Saved:
+                max_bytes: int) -> Saved:
     """Copy ``src`` into ``corpus`` under a sanitized ``original_name``; returns what was saved."""
     name = sanitize_filename(original_name)
     root = corpus_root(corpus)

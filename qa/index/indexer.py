@@ -7,6 +7,7 @@ for the embedded store, a transaction for PostgreSQL) and becomes visible atomic
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import sys
 import time
@@ -14,15 +15,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chunker import chunk_document
-from .config import ChunkerSettings
-from .documents import Document, Skipped, load_document, scan_folder
-from .embedder import Embedder
-from .errors import DocumentError, QAError
-from .index_dir import describe_os_error, expected_settings, sha256_file
-from .store import Index, Store, open_index
+from qa.config import ChunkerSettings
+from qa.errors import DocumentError, QAError
+from qa.index.embedder import Embedder
+from qa.index.index_dir import describe_os_error, expected_settings, sha256_file
+from qa.index.store import REBUILD_ASKED, Index, Store, open_index
+from qa.ingest.chunker import Chunk, chunk_document
+from qa.ingest.documents import Document, Skipped, load_document, scan_folder
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
 
 EMBED_GROUP = 512  # chunks embedded and written together
+
+
+@dataclass
+class LoadedFile:
+    """A file read and chunked, waiting to be embedded."""
+
+    doc: Document
+    sha256: str
+    path: Path
+    chunks: list[Chunk]
 
 
 @dataclass
@@ -64,26 +78,30 @@ def build_index(
     progress: bool = True,
     settings: ChunkerSettings | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    max_file_mb: float | None = None,
 ) -> IndexReport:
     """Synchronise the index at ``index_dir`` (a folder or a ``postgresql://`` URL) with the supported
     files under ``folder``.
 
     ``progress`` shows a tqdm bar on stderr; ``on_progress(done, total)`` is called as chunks are embedded.
+    Files over ``max_file_mb`` megabytes are skipped (0: no limit; default: ``Settings.from_env()``).
     """
     t0 = time.perf_counter()
     folder = Path(folder)
     if not folder.is_dir():
         raise QAError(f"folder '{folder}' does not exist or is not a folder")
     settings = settings or ChunkerSettings()
+    if max_file_mb is None:
+        max_file_mb = Settings.from_env().max_file_mb
     index = open_index(index_dir)
     report = IndexReport(folder=str(folder))
     with index.build(settings, rebuild) as build:
         report.rebuilt = build.rebuilt
-        if build.rebuilt and build.rebuilt != "--rebuild":
-            print(f"rebuilding the whole index: {build.rebuilt}", file=sys.stderr)
+        if build.rebuilt and build.rebuilt != REBUILD_ASKED:
+            log.info("rebuilding the whole index: %s", build.rebuilt)
         indexed = build.indexed
 
-        files, report.skipped = scan_folder(folder)
+        files, report.skipped = scan_folder(folder, max_bytes=int(max_file_mb * 1024 * 1024) or None)
         hashes: dict[str, tuple[str, Path]] = {}
         for source, path in files.items():
             try:
@@ -106,7 +124,7 @@ def build_index(
             return report
 
         try:
-            _apply(build.store(), report, todo, embedder, progress, on_progress)
+            _apply(build.store(), report, todo=todo, embedder=embedder, progress=progress, on_progress=on_progress)
             manifest = dict(
                 expected_settings(settings),
                 corpus=str(folder.resolve()),
@@ -123,7 +141,7 @@ def build_index(
     return report
 
 
-def _load(report: IndexReport, hashes, settings) -> list[tuple[Document, str, Path, list]]:
+def _load(report: IndexReport, hashes, settings) -> list[LoadedFile]:
     """Read and chunk the added and updated files; those that cannot be read become skipped (an updated
     one counts as removed: its old version goes)."""
     todo = []
@@ -139,25 +157,27 @@ def _load(report: IndexReport, hashes, settings) -> list[tuple[Document, str, Pa
             else:
                 report.added.remove(source)
             continue
-        todo.append((doc, sha, path, chunk_document(doc, settings)))
+        todo.append(LoadedFile(doc, sha, path, chunk_document(doc, settings)))
     report.removed.sort()
     return todo
 
 
-def _apply(store: Store, report, todo, embedder, progress, on_progress) -> None:
+def _apply(store: Store, report: IndexReport, *, todo: list[LoadedFile], embedder, progress, on_progress) -> None:
     for source in report.removed + report.updated:
         report.chunks_removed += store.remove_document(source)
 
-    total = sum(len(c) for *_, c in todo)
+    total = sum(len(f.chunks) for f in todo)
     if total:
         embedder = embedder or Embedder()
         report.model_loaded = True
-        _embed_and_store(store, todo, total, embedder, progress, on_progress, report)
+        _embed_and_store(store, report, todo=todo, total=total, embedder=embedder, progress=progress,
+                         on_progress=on_progress)
     report.documents = len(store.documents())
     report.chunks = store.n_chunks
 
 
-def _embed_and_store(store, todo, total, embedder, progress, on_progress, report) -> None:
+def _embed_and_store(store: Store, report: IndexReport, *, todo: list[LoadedFile], total: int, embedder, progress,
+                     on_progress) -> None:
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="chunk", desc="embedding", disable=not progress, file=sys.stderr)
@@ -174,13 +194,13 @@ def _embed_and_store(store, todo, total, embedder, progress, on_progress, report
     try:
         while i < len(todo):
             group = [todo[i]]
-            n = len(todo[i][3])
+            n = len(todo[i].chunks)
             i += 1
-            while i < len(todo) and n + len(todo[i][3]) <= EMBED_GROUP:
+            while i < len(todo) and n + len(todo[i].chunks) <= EMBED_GROUP:
                 group.append(todo[i])
-                n += len(todo[i][3])
+                n += len(todo[i].chunks)
                 i += 1
-            chunks = [c for *_, cs in group for c in cs]
+            chunks = [c for f in group for c in f.chunks]
             t = time.perf_counter()
             vecs, svecs = embedder.encode_chunks(
                 [c.text for c in chunks],
@@ -189,12 +209,12 @@ def _embed_and_store(store, todo, total, embedder, progress, on_progress, report
             )
             report.embed_seconds += time.perf_counter() - t
             pos = 0
-            for doc, sha, path, cs in group:
-                st = path.stat()
-                store.add_document(
-                    doc, sha, st.st_size, st.st_mtime, now, cs, vecs[pos : pos + len(cs)], svecs[pos : pos + len(cs)]
-                )
-                pos += len(cs)
+            for f in group:
+                st = f.path.stat()
+                end = pos + len(f.chunks)
+                store.add_document(f.doc, sha256=f.sha256, size=st.st_size, mtime=st.st_mtime, indexed_at=now,
+                                   chunks=f.chunks, chunk_vectors=vecs[pos:end], sentence_vectors=svecs[pos:end])
+                pos = end
             report.chunks_added += len(chunks)
     finally:
         bar.close()

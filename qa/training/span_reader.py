@@ -1,6 +1,6 @@
 """Train an extractive span reader: all-MiniLM-L6-v2 fine-tuned end to end with a start/end head.
 
-    python -m qa.train_reader TRAIN.json[.gz] --out DIR [--eval DEV.json[.gz]] [--epochs 2] ...
+    python -m qa.training.span_reader TRAIN.json[.gz] --out DIR [--eval DEV.json[.gz]] [--epochs 2] ...
 
 SQuAD-format data. Each question and its paragraph become one or more windows of ``--max-len`` word
 pieces (``--stride`` overlap); the head learns the answer's first and last word piece (windows without
@@ -74,8 +74,8 @@ def featurize(tokenizer, examples: list[dict], max_len: int, stride: int, train:
 def evaluate(model, tokenizer, examples, args, device) -> dict:
     import torch
 
-    from .metrics import exact_match, f1
-    from .span_reader import best_spans
+    from qa.answer.span_model import best_spans
+    from qa.evaluation.metrics import exact_match, f1
 
     feats = featurize(tokenizer, examples, args.max_len, args.stride, train=False)
     model.eval()
@@ -143,7 +143,7 @@ def run(args) -> int:
     torch.manual_seed(args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if args.base is None:
-        from .tokens import model_path
+        from qa.ingest.tokens import model_path
 
         args.base = str(model_path())
     out = Path(args.out)
@@ -250,7 +250,7 @@ def model_card(c: dict) -> str:
 - Hyperparameters: {hp}; AdamW (weight decay 0.01), linear warm-up and decay, bf16 autocast on GPU.
 - Score: {score}.
 - Training time: {c['train_seconds']} s of training ({c['total_seconds']} s in all) on {c['hardware']}, torch {c['torch']}.
-- Weights: {c['dtype']}. Made by `python -m qa.train_reader` (see qa/train_reader.py).
+- Weights: {c['dtype']}. Made by `python -m qa.training.span_reader` (see qa/train_reader.py).
 - Limits: trained on English Wikipedia paragraphs; it always proposes a span (it was not trained to abstain),
   so the engine decides "not found" from its own calibrated confidence.
 """

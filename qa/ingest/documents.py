@@ -12,8 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import SUPPORTED_SUFFIXES
-from .errors import DocumentError, QAError
+from qa.config import SUPPORTED_SUFFIXES
+from qa.errors import DocumentError
+from qa.settings import ENV_MAX_FILE_MB
 
 
 @dataclass(frozen=True)
@@ -233,24 +234,6 @@ class Skipped:
     reason: str
 
 
-DEFAULT_MAX_FILE_MB = 20.0  # the same as the chat's upload limit
-MAX_FILE_ENV = "QA_MAX_FILE_MB"
-
-
-def max_file_bytes() -> int | None:
-    """The largest file indexed: ``$QA_MAX_FILE_MB`` megabytes (default 20; 0 means no limit)."""
-    raw = os.environ.get(MAX_FILE_ENV, "").strip()
-    if not raw:
-        return int(DEFAULT_MAX_FILE_MB * 1024 * 1024)
-    try:
-        mb = float(raw)
-    except ValueError:
-        mb = -1.0
-    if not mb >= 0 or mb == float("inf"):
-        raise QAError(f"{MAX_FILE_ENV} must be a number of megabytes (0 for no limit), not '{raw}'")
-    return int(mb * 1024 * 1024) if mb else None
-
-
 def _megabytes(n: float) -> str:
     """A size for people: '49.7 MB', '20 MB', '2 KB'."""
     if n >= 1048576:
@@ -258,20 +241,15 @@ def _megabytes(n: float) -> str:
     return f"{max(n / 1024, 1):.0f} KB" if n >= 1024 else f"{n:.0f} bytes"
 
 
-_UNSET = object()
-
-
-def scan_folder(folder: Path, max_bytes=_UNSET) -> tuple[dict[str, Path], list[Skipped]]:
+def scan_folder(folder: Path, max_bytes: int | None) -> tuple[dict[str, Path], list[Skipped]]:
     """Supported files under ``folder`` (recursive), keyed by their relative path, and what was skipped.
 
     Hidden files and folders are ignored. Symbolic links are followed only when they stay inside the
     folder, and each real folder is visited once, so link loops end. Files larger than ``max_bytes``
-    (default: ``max_file_bytes()``; None for no limit) are skipped: embedding tens of megabytes of text
+    (None for no limit; ``Settings.max_file_bytes``) are skipped: embedding tens of megabytes of text
     takes most of an hour on a laptop. A folder that cannot be read, however deep or long its path, is
     skipped with its reason; it never stops the scan.
     """
-    if max_bytes is _UNSET:
-        max_bytes = max_file_bytes()
     root = Path(folder).resolve()
     found: dict[str, Path] = {}
     skipped: list[Skipped] = []
@@ -322,7 +300,7 @@ def scan_folder(folder: Path, max_bytes=_UNSET) -> tuple[dict[str, Path], list[S
                     skipped.append(Skipped(name, f"unsupported file type '{path.suffix or path.name}'"))
                 elif max_bytes is not None and (size := entry.stat().st_size) > max_bytes:
                     skipped.append(Skipped(name, f"file is {_megabytes(size)}, over the {_megabytes(max_bytes)} "
-                                                 f"limit (set {MAX_FILE_ENV} to change it)"))
+                                                 f"limit (set {ENV_MAX_FILE_MB} to change it)"))
                 else:
                     found[name] = path
             except OSError as exc:

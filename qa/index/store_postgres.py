@@ -26,21 +26,32 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import re
-import sys
 import threading
 import weakref
 from collections import Counter
 
 import numpy as np
 
-from .config import EMBED_DIM, ChunkerSettings
-from .documents import Section
-from .errors import IndexIncompatible, IndexMissing, QAError
-from .index_dir import incompatibility
-from .lexical import terms as text_terms
-from .store import Build, DocumentRecord, Index, Store, StoredChunk, pack_sentence_vectors, stored_chunks
+from qa.config import EMBED_DIM, ChunkerSettings
+from qa.errors import IndexIncompatible, IndexMissing, QAError
+from qa.index.index_dir import incompatibility
+from qa.index.store import (
+    REBUILD_ASKED,
+    Build,
+    DocumentRecord,
+    Index,
+    Store,
+    StoredChunk,
+    pack_sentence_vectors,
+    stored_chunks,
+)
+from qa.ingest.documents import Section
+from qa.ingest.lexical import terms as text_terms
+
+log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x71612D696E646578  # "qa-index": the advisory lock one build at a time holds
 EF_SEARCH = 200  # HNSW candidate list; must be >= the number of results asked for
@@ -312,7 +323,7 @@ class PostgresStore(Store):
         self.conn.execute("DELETE FROM qa_documents WHERE id = %s", (doc_id,))
         return int(n)
 
-    def add_document(self, doc, sha256, size, mtime, indexed_at, chunks, chunk_vectors, sentence_vectors) -> None:
+    def add_document(self, doc, *, sha256, size, mtime, indexed_at, chunks, chunk_vectors, sentence_vectors) -> None:
         with self._lock:
             cur = self.conn.cursor()
             cur.execute(
@@ -476,13 +487,13 @@ class PostgresIndex(Index):
         build = None
         try:
             if not lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
-                print(f"waiting for another 'qa index' on {self.describe()} to finish...", file=sys.stderr)
+                log.info("waiting for another 'qa index' on %s to finish...", self.describe())
                 lock_conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
             self._create_schema(lock_conn)
             manifest = _meta(lock_conn, "manifest")
             rebuilt, wipe = None, rebuild
             if rebuild and manifest is not None:
-                rebuilt = "--rebuild"
+                rebuilt = REBUILD_ASKED
             elif manifest is not None:
                 reason = incompatibility(manifest, settings)
                 if reason:

@@ -1,16 +1,18 @@
-"""``qa eval``: score the engine on a SQuAD-format file (loaded by ``qa.cli`` when present)."""
+"""``qa eval``: score the engine on a SQuAD-format file."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+
+from qa.cli.common import check_store_url, reader_arg, threshold_arg
+from qa.errors import QAError
+from qa.settings import Settings
 
 
 def _modes(value: str) -> list[str]:
-    from .errors import QAError
-    from .evaluate import parse_modes
+    from qa.evaluation.harness import parse_modes
 
     try:
         return parse_modes(value)
@@ -25,7 +27,7 @@ def _positive(value: str) -> int:
     return n
 
 
-def register(sub, index_arg) -> None:  # noqa: ARG001 - eval makes its own scratch index
+def register(sub, defaults: Settings) -> None:
     p = sub.add_parser(
         "eval",
         help="measure answer quality and speed on a SQuAD-format file",
@@ -39,18 +41,17 @@ def register(sub, index_arg) -> None:  # noqa: ARG001 - eval makes its own scrat
                    help="dense, bm25, hybrid (default), a comma list, or all; several modes share one index")
     p.add_argument("--limit", type=_positive, default=None, metavar="N", help="a random subset of N questions")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random subset (default 0)")
-    p.add_argument("-k", type=_positive, default=5, metavar="N", help="passages the reader reads (default 5)")
-    p.add_argument("--passages", type=_positive, default=20, metavar="N",
-                   help="passages ranked for recall@k (default 20)")
-    p.add_argument("--threshold", type=float, default=None, metavar="T",
-                   help="confidence below which the answer is 'not found' (default: the engine's)")
-    p.add_argument("--reader", default=os.environ.get("QA_READER"), metavar="NAME",
-                   help="the engine's answer picker: trained or heuristic (default: $QA_READER or the engine's)")
+    p.add_argument("-k", type=_positive, default=defaults.k, metavar="N",
+                   help=f"passages the reader reads (default {defaults.k})")
+    p.add_argument("--passages", type=_positive, default=defaults.n_passages, metavar="N",
+                   help=f"passages ranked for recall@k (default {defaults.n_passages})")
+    threshold_arg(p)
+    reader_arg(p, defaults)
     p.add_argument("--layout", choices=["article", "paragraph"], default="article",
                    help="one document per article (default) or per paragraph (as the yardsticks)")
     p.add_argument("--index-dir", default=None, metavar="DIR",
                    help="keep the scratch corpus and index in DIR and reuse them on the next run")
-    p.add_argument("--store", default=os.environ.get("QA_STORE") or None, metavar="URL",
+    p.add_argument("--store", default=defaults.store, metavar="URL",
                    help="index into this PostgreSQL database (postgresql://...; its qa tables are replaced by the "
                    "data set) instead of the scratch folder (default: $QA_STORE)")
     p.add_argument("--keep", action="store_true", help="keep the temporary scratch folder (its path goes to stderr)")
@@ -58,21 +59,17 @@ def register(sub, index_arg) -> None:  # noqa: ARG001 - eval makes its own scrat
     p.add_argument("--json", action="store_true",
                    help="print exactly one JSON object on stdout (the table goes to stderr)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=cmd_eval)
+    p.set_defaults(func=lambda args: run(args, defaults))
 
 
-def cmd_eval(args) -> int:
-    from .errors import QAError
-    from .evaluate import format_table, run_eval
-    from .store import is_postgres_url
+def run(args, defaults: Settings) -> int:
+    from qa.evaluation.harness import format_table, run_eval
 
-    if args.store and not is_postgres_url(args.store):
-        raise QAError(f"--store must be a postgresql:// URL, not '{args.store[:100]}'")
-
+    settings = defaults.with_(store=check_store_url(args.store), reader=args.reader, threshold=args.threshold,
+                              k=args.k, n_passages=args.passages)
     result = run_eval(
-        args.data, modes=args.mode, limit=args.limit, seed=args.seed, k=args.k, n_passages=args.passages,
-        threshold=args.threshold, index_dir=args.index_dir, keep=args.keep, layout=args.layout,
-        progress=not args.quiet, details=args.details, reader=args.reader, store=args.store,
+        args.data, modes=args.mode, limit=args.limit, seed=args.seed, settings=settings, index_dir=args.index_dir,
+        keep=args.keep, layout=args.layout, progress=not args.quiet, details=args.details,
     )
     table = format_table(result)
     if args.json:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-MODEL_DIR = Path(__file__).resolve().parent / "models" / "span-reader"
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "span-reader"
 MAX_ANSWER_PIECES = 30
 MAX_QUESTION_PIECES = 64
 MAX_LEN = 256  # word pieces per window at question time (training used 384)
@@ -76,7 +76,7 @@ class SpanReader:
             import transformers
             from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-            from .tokens import model_path
+            from qa.ingest.tokens import model_path
 
             transformers.utils.logging.set_verbosity_error()
             transformers.utils.logging.disable_progress_bar()

@@ -1,7 +1,7 @@
 """The evaluation harness behind ``qa eval``: index a SQuAD-format file as documents, ask every question
 through the library entry point (``build_index`` + ``Answerer.ask``), and score the answers.
 
-Per retrieval mode it reports (all rates are fractions in [0, 1]; see ``qa.metrics`` for the exact
+Per retrieval mode it reports (all rates are fractions in [0, 1]; see ``qa.evaluation.metrics`` for the exact
 definitions):
 
 - ``recall@k`` (k = 1 ... ``n_passages``): a passage among the first k retrieved overlaps the gold
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -34,8 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import QAError
-from .metrics import (
+from qa.errors import QAError
+from qa.evaluation.metrics import (
     citation_hit,
     exact_match,
     f1,
@@ -45,8 +46,10 @@ from .metrics import (
     sentence_hit,
     sentence_in_paragraph_hit,
 )
-from .retriever import MODES
-from .squad import SquadSet, load_squad, sample_questions, write_corpus
+from qa.evaluation.squad import SquadSet, load_squad, sample_questions, write_corpus
+from qa.settings import MODES, Settings, check_mode
+
+log = logging.getLogger(__name__)
 
 STAGES = ("embed", "dense", "bm25", "fuse", "search", "read", "total")
 MARKER = ".qa-eval"  # marks a folder as an eval scratch folder that may be rewritten
@@ -111,14 +114,14 @@ def prepare_workdir(path: str | Path | None) -> tuple[Path, bool]:
     return folder, False
 
 
-def build_eval_index(squad: SquadSet, workdir: Path, layout: str, embedder, progress: bool,
+def build_eval_index(squad: SquadSet, workdir: Path, *, layout: str, embedder, progress: bool,
                      store: str | None = None) -> BuildInfo:
     """Write the corpus and bring ``workdir/index`` (or the PostgreSQL ``store``) up to date with it.
 
     A fresh build is timed here. When the index was already current (a reused ``--index-dir``), the
     figures of the build that made it are reported, marked ``reused``.
     """
-    from .indexer import build_index
+    from qa.index.indexer import build_index
 
     docs = write_corpus(squad, workdir / "corpus", layout)
     t = time.perf_counter()
@@ -158,7 +161,7 @@ def _round(x: float | None, nd: int = 4) -> float | None:
     return None if x is None else round(x, nd)
 
 
-def evaluate_mode(answerer, questions, mode: str, k: int = 5, n_passages: int = 20, v2: bool = False,
+def evaluate_mode(answerer, questions, *, mode: str, k: int, n_passages: int, v2: bool = False,
                   progress: bool = True, details=None) -> dict:
     """Ask every question in one mode and score it; returns the metrics (see the module docstring)."""
     from tqdm import tqdm
@@ -279,53 +282,45 @@ def machine_info() -> dict:
 
 def run_eval(
     data: str | Path,
-    modes: list[str] = ("hybrid",),
+    *,
+    modes: list[str] | None = None,
     limit: int | None = None,
     seed: int = 0,
-    k: int = 5,
-    n_passages: int = 20,
-    threshold: float | None = None,
+    settings: Settings | None = None,
     index_dir: str | Path | None = None,
     keep: bool = False,
     layout: str = "article",
     progress: bool = True,
     details: str | Path | None = None,
     embedder=None,
-    reader: str | None = None,
-    store: str | None = None,
 ) -> dict:
     """Build a scratch index of ``data`` and evaluate each mode on it. Returns the result object.
 
     The top level holds the first mode's metrics (so one mode gives a flat object); with several modes
-    ``by_mode`` holds each. ``reader`` picks the engine's reader (None: its default). ``index_dir``
-    keeps (and reuses) the scratch corpus and index there; without it a temporary folder is used and
-    removed unless ``keep``. ``store`` (a ``postgresql://`` URL) holds the index instead of the scratch
-    folder; its previous contents are replaced by the data set's documents.
+    ``by_mode`` holds each. ``settings`` gives the engine's reader, threshold, ``k`` (passages read)
+    and ``n_passages`` (passages ranked); default: ``Settings.from_env()``. ``index_dir`` keeps (and
+    reuses) the scratch corpus and index there; without it a temporary folder is used and removed
+    unless ``keep``. ``settings.store`` (a ``postgresql://`` URL) holds the index instead of the
+    scratch folder; its previous contents are replaced by the data set's documents.
     """
-    from .embedder import Embedder
-    from .pipeline import Answerer
+    from qa.answer.pipeline import Answerer
+    from qa.index.embedder import Embedder
 
-    if k < 1:
-        raise QAError("-k must be at least 1")
-    if n_passages < 1:
-        raise QAError("--passages must be at least 1")
-    modes = list(modes)
-    for m in modes:
-        if m not in MODES:
-            raise QAError(f"unknown mode '{m}'")
+    settings = settings or Settings.from_env()
+    k, n_passages, store = settings.k, max(settings.n_passages, settings.k), settings.store
+    modes = [check_mode(m) for m in (modes or [settings.mode])]
     t_start = time.perf_counter()
     squad = load_squad(data)
     questions = sample_questions(squad.questions, limit, seed)
-    embedder = embedder or Embedder()
+    embedder = embedder or Embedder(threads=settings.threads)
     workdir, temporary = prepare_workdir(index_dir)
     sink = open(details, "w", encoding="utf-8") if details else None
     try:
-        build = build_eval_index(squad, workdir, layout, embedder, progress, store)
-        answerer = Answerer(store or workdir / "index", embedder=embedder, **({"reader": reader} if reader else {}))
-        if threshold is not None:
-            answerer.threshold = threshold
+        build = build_eval_index(squad, workdir, layout=layout, embedder=embedder, progress=progress, store=store)
+        answerer = Answerer(store or workdir / "index", embedder=embedder, settings=settings)
         check_offsets(answerer, squad)
-        by_mode = {m: evaluate_mode(answerer, questions, m, k, n_passages, squad.v2, progress, sink) for m in modes}
+        by_mode = {m: evaluate_mode(answerer, questions, mode=m, k=k, n_passages=n_passages, v2=squad.v2,
+                                    progress=progress, details=sink) for m in modes}
         answerer.store.close()
     finally:
         if sink:
@@ -333,7 +328,7 @@ def run_eval(
         if temporary and not keep:
             shutil.rmtree(workdir, ignore_errors=True)
         elif temporary:
-            print(f"qa eval: scratch corpus and index kept in {workdir}", file=sys.stderr)
+            log.info("qa eval: scratch corpus and index kept in %s", workdir)
 
     first = by_mode[modes[0]]
     result = {

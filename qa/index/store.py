@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunker import Chunk
-from .config import EMBED_DIM, ChunkerSettings
-from .documents import Document, Section, locate
+from qa.config import EMBED_DIM, ChunkerSettings
+from qa.ingest.chunker import Chunk
+from qa.ingest.documents import Document, Section, locate
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+REBUILD_ASKED = "a rebuild was asked for"  # Build.rebuilt when the caller asked to start over
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Store(ABC):
     def add_document(
         self,
         doc: Document,
+        *,
         sha256: str,
         size: int,
         mtime: float,
@@ -219,10 +221,10 @@ def open_index(location: str | Path | Index) -> Index:
     if isinstance(location, Index):
         return location
     if is_postgres_url(location):
-        from .store_postgres import PostgresIndex
+        from qa.index.store_postgres import PostgresIndex
 
         return PostgresIndex(str(location))
-    from .store_embedded import EmbeddedIndex
+    from qa.index.store_embedded import EmbeddedIndex
 
     return EmbeddedIndex(location)
 

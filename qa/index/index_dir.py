@@ -21,15 +21,17 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
-from .config import EMBED_DIM, FORMAT_VERSION, MODEL_NAME, ChunkerSettings
-from .errors import IndexCorrupt, IndexIncompatible, IndexMissing, QAError
+from qa.config import EMBED_DIM, FORMAT_VERSION, MODEL_NAME, ChunkerSettings
+from qa.errors import IndexCorrupt, IndexIncompatible, IndexMissing, QAError
+
+log = logging.getLogger(__name__)
 
 META_FILE = "meta.sqlite"
 VECTORS_FILE = "vectors.faiss"
@@ -148,7 +150,7 @@ class IndexDir:
             except BlockingIOError:
                 if not wait:
                     raise QAError(f"another 'qa index' is updating '{self.path}'; try again when it ends")
-                print(f"waiting for another 'qa index' on '{self.path}' to finish...", file=sys.stderr)
+                log.info("waiting for another 'qa index' on '%s' to finish...", self.path)
                 fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:

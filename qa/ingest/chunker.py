@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .config import ChunkerSettings
-from .documents import Document
-from .sentences import split_sentences
-from .tokens import count_tokens, count_wordpieces
+from qa.config import ChunkerSettings
+from qa.ingest.documents import Document
+from qa.ingest.sentences import split_sentences
+from qa.ingest.tokens import count_tokens, count_wordpieces
 
 
 @dataclass

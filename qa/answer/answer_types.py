@@ -71,7 +71,7 @@ def question_type(question: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class TypedSpan:
     start: int  # relative to the sentence
     end: int
     kind: str
@@ -82,7 +82,7 @@ _LEADING_WORDS = {"the", "a", "an", "in", "on", "at", "since", "by", "for", "fro
                   "after", "before", "during", "while", "when", "although", "though", "however", "as", "with"}
 
 
-def candidates(sentence: str, kind: str) -> list[Candidate]:
+def candidates(sentence: str, kind: str) -> list[TypedSpan]:
     """Spans of ``sentence`` that could answer a question of this kind."""
     patterns = {NUMBER: [NUMBER], DATE: [DATE], PERSON: [ENTITY], PLACE: [ENTITY], ENTITY: [ENTITY]}[kind]
     found = []
@@ -103,7 +103,7 @@ def candidates(sentence: str, kind: str) -> list[Candidate]:
             if name == ENTITY and start == 0 and " " not in text:
                 continue  # one capitalised word opening the sentence says nothing ("Most", "According")
             if end > start:
-                found.append(Candidate(start, end, name if kind != name and name != ENTITY else kind))
+                found.append(TypedSpan(start, end, name if kind != name and name != ENTITY else kind))
     if kind == NUMBER:  # years are rarely amounts
         found = [c for c in found if not re.fullmatch(r"(1[5-9]|20)\d\d", sentence[c.start:c.end])] or found
     return found

@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .config import EMBED_DIM, MODEL_WINDOW
-from .tokens import model_path, wordpiece_tokenizer
+from qa.config import EMBED_DIM, MODEL_WINDOW
+from qa.ingest.tokens import model_path, wordpiece_tokenizer
 
 # torch creates $TMPDIR/torchinductor_$USER when it is imported unless this names an existing folder; qa
 # compiles nothing, so nothing is written there and the program writes only in its index and corpus folders
-os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "models"))
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models"))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -37,7 +37,11 @@ class Embedder:
 
     batch_size = 32
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        """``threads``: CPU threads for torch (default: ``QA_THREADS`` through ``Settings``, else torch's own)."""
+        from qa.settings import Settings
+
+        self.threads = threads if threads is not None else Settings.from_env().threads
         self._model = None
         self._lock = threading.Lock()
 
@@ -51,11 +55,10 @@ class Embedder:
 
                     transformers.utils.logging.set_verbosity_error()
                     transformers.utils.logging.disable_progress_bar()
-                    threads = os.environ.get("QA_THREADS")
-                    if threads:
+                    if self.threads:
                         import torch
 
-                        torch.set_num_threads(int(threads))
+                        torch.set_num_threads(self.threads)
                     model = SentenceTransformer(str(model_path()), device="cpu")
                     model.max_seq_length = MODEL_WINDOW
                     self._model = model

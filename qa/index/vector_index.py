@@ -33,7 +33,7 @@ import math
 import faiss
 import numpy as np
 
-from .config import EMBED_DIM
+from qa.config import EMBED_DIM
 
 # Above this many vectors an exact scan costs more than ~13-19 ms per question on one core here (13 ms p50
 # at 200k on a quiet machine, 60 ms at 1M), so the IVF index takes over. Below it exact search is fast enough, exact, and

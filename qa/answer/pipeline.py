@@ -1,0 +1,185 @@
+"""``Answerer``: the one way to ask the index a question (used by the CLI, the UI and the benchmarks).
+
+question -> Query (embed) -> [Candidate] (retrieve) -> Reading (read) -> Answer with citations.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.answer.reader import Reader
+from qa.answer.results import Answer, Citation, Passage
+from qa.answer.retriever import Retriever
+from qa.answer.sentence_ranker import idf_weights
+from qa.answer.span_model import SpanReader
+from qa.answer.types import Candidate, Query, Reading, SentenceScore
+from qa.config import MAX_WORDPIECES
+from qa.errors import QAError
+from qa.index.embedder import Embedder
+from qa.index.store import Index, Store, open_index
+from qa.ingest.lexical import query_terms
+from qa.ingest.tokens import wordpiece_tokenizer
+from qa.settings import Settings, check_mode
+
+MAX_QUESTION_CHARS = 2000
+MAX_CITATIONS = 4
+
+
+def clean_question(question: str) -> str:
+    """Drop control characters and squeeze whitespace; refuse an empty question."""
+    if not isinstance(question, str):
+        raise QAError("the question must be text")
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise QAError("the question is empty")
+    return text
+
+
+@dataclass
+class Trace:
+    """Everything one question went through: the store it was read from, the candidates retrieved
+    (best first), what the reader made of the first ``k`` of them, and the milliseconds per stage."""
+
+    store: Store
+    query: Query
+    candidates: list[Candidate]
+    reading: Reading
+    timings: dict[str, float]
+
+
+class Answerer:
+    """Answers questions from an index folder. Loads the model and the index once.
+
+    ``ask`` is safe to call from several threads. ``refresh()`` switches to a newer index generation
+    (after ``qa index`` or an upload) without a restart; questions in flight finish on the old one.
+    """
+
+    def __init__(
+        self,
+        index: str | Path | Index | None = None,
+        *,
+        embedder: Embedder | None = None,
+        settings: Settings | None = None,
+        reader: str | None = None,
+        threshold: float | None = None,
+    ) -> None:
+        """``index``: a folder, a ``postgresql://`` URL or an ``Index`` (default: ``settings.location``).
+        ``settings`` (default ``Settings.from_env()``) gives the defaults of ``ask``; ``reader`` and
+        ``threshold`` override it."""
+        self.settings = (settings or Settings.from_env()).with_(reader=reader, threshold=threshold)
+        self.index = open_index(self.settings.location if index is None else index)
+        self.embedder = embedder or Embedder(threads=self.settings.threads)
+        self.reader_name = self.settings.reader
+        self.reader = Reader(span_reader=SpanReader() if self.reader_name == "trained" else None)
+        self._swap = threading.Lock()
+        self.version: object | None = None
+        self.store: Store | None = None
+        self.refresh()
+
+    @property
+    def threshold(self) -> float:
+        return self.settings.threshold
+
+    def refresh(self) -> bool:
+        """Open the live index if a build committed since; returns True when it did."""
+        current = self.index.version()
+        if current is not None and current == self.version:
+            return False
+        store, manifest, version = self.index.open()
+        with self._swap:
+            self.version, self.store, self.manifest = version, store, manifest
+            self.retriever = Retriever(store, depth=self.settings.depth)
+        return True
+
+    def warm_up(self) -> None:
+        """Load the models now rather than at the first question."""
+        self.embedder.encode_queries(["warm up"])
+        if self.reader.span_reader is not None:
+            self.reader.span_reader.spans("warm up?", ["Warm up."])
+
+    def document_text(self, source: str) -> str | None:
+        return self.store.document_text(source)
+
+    def _check(self, question: str, k: int, mode: str) -> tuple[str, str | None]:
+        check_mode(mode)
+        if k < 1:
+            raise QAError("k must be at least 1")
+        question = clean_question(question)
+        notice = None
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS]
+            notice = f"the question was cut to its first {MAX_QUESTION_CHARS} characters"
+        if len(wordpiece_tokenizer().encode(question, add_special_tokens=False).ids) > MAX_WORDPIECES:
+            notice = notice or f"only the first {MAX_WORDPIECES} word pieces of the question were embedded"
+        return question, notice
+
+    def read(self, question: str, *, k: int, mode: str, n_passages: int | None = None) -> Trace:
+        """Retrieve and read a cleaned question: the ``max(k, n_passages)`` best candidates, the first
+        ``k`` read."""
+        with self._swap:
+            store, retriever = self.store, self.retriever
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        terms = query_terms(question)
+        query = Query(question, terms, self.embedder.encode_queries([question])[0])
+        t1 = time.perf_counter()
+        candidates = retriever.run(query, n=max(k, n_passages or 0), mode=mode, rescore=k, timings=timings)
+        t2 = time.perf_counter()
+        query.idf = idf_weights(terms, store.document_frequencies(terms), store.n_chunks)
+        reading = self.reader.run(query, candidates[:k])
+        t3 = time.perf_counter()
+        timings.update(embed=(t1 - t0) * 1000, search=(t2 - t1) * 1000, read=(t3 - t2) * 1000, total=(t3 - t0) * 1000)
+        return Trace(store, query, candidates, reading, timings)
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None,
+            n_passages: int | None = None) -> Answer:
+        """Answer from the ``k`` best passages (default ``settings.k``); ``n_passages`` (>= k) lists more
+        of the ranking in the result."""
+        k = self.settings.k if k is None else k
+        mode = mode or self.settings.mode
+        question, notice = self._check(question, k, mode)
+        trace = self.read(question, k=k, mode=mode, n_passages=n_passages)
+        store, reading = trace.store, trace.reading
+        passages = [self._passage(store, c) for c in trace.candidates]
+        answer = Answer(question, None, round(reading.confidence, 4), [], passages, mode, reading.kind, notice,
+                        trace.timings)
+        if reading.sentence is None or reading.confidence < self.threshold:
+            return answer
+        answer.answer = reading.text
+        answer.citations = self._citations(store, reading)
+        return answer
+
+    def _citations(self, store: Store, reading: Reading) -> list[Citation]:
+        """The answer's own place first; for a short span, up to three other sentences saying it too."""
+        best, text = reading.sentence, reading.text
+        citations = [self._cite(store, best, reading.start, reading.end)]
+        if reading.start == best.start and reading.end == best.end:
+            return citations
+        needle = text.lower()
+        for other in reading.ranked[1:]:
+            if len(citations) >= MAX_CITATIONS or other.probability < self.threshold:
+                break
+            pos = other.text.lower().find(needle)
+            if pos >= 0 and all(c.source != other.chunk.source or c.sentence_start != other.start for c in citations):
+                citations.append(self._cite(store, other, other.start + pos, other.start + pos + len(text)))
+        return citations
+
+    @staticmethod
+    def _passage(store: Store, c: Candidate) -> Passage:
+        chunk = c.chunk
+        section = store.section_at(chunk.doc_id, chunk.start)
+        return Passage(chunk.source, section.page, section.heading, chunk.start, chunk.end, chunk.text,
+                       c.score, c.dense_score, c.lexical_score)
+
+    @staticmethod
+    def _cite(store: Store, scored: SentenceScore, start: int, end: int) -> Citation:
+        chunk = scored.chunk
+        section = store.section_at(chunk.doc_id, start)
+        rel = lambda a, b: chunk.text[a - chunk.start : b - chunk.start]  # noqa: E731
+        return Citation(chunk.source, section.page, section.heading, start, end, rel(start, end),
+                        scored.text, scored.start, scored.end)

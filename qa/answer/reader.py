@@ -1,0 +1,77 @@
+"""The reader: from the candidates read, the answer span and its confidence.
+
+First every sentence is ranked (``sentence_ranker``). Then either
+- the trained span reader (``span_model``) reads the best few sentences, each with its neighbours, and
+  quotes its best span; or
+- the heuristic reader takes the best sentence and, where the question wants a number, date, person,
+  place or organisation, narrows it to the span of that kind nearest the question's words
+  (``rule_span``); otherwise it quotes the whole sentence.
+The confidence comes from ``confidence``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa.answer import answer_types, rule_span
+from qa.answer.confidence import sentence_curve, span_curve
+from qa.answer.sentence_ranker import rank_sentences, shipped_weights
+from qa.answer.span_model import SpanReader
+from qa.answer.types import Candidate, Query, Reading, SentenceScore
+
+SPAN_WINDOWS = 4  # sentences (with their neighbours) the trained reader reads
+MAX_WINDOW_CHARS = 800  # neighbours are left out of windows longer than this
+
+
+class Reader:
+    def __init__(self, *, span_reader: SpanReader | None = None, weights: np.ndarray | None = None,
+                 windows: int = SPAN_WINDOWS) -> None:
+        self.weights = shipped_weights() if weights is None else weights
+        self.span_reader = span_reader
+        self.windows = windows
+        self.sentence_confidence = sentence_curve()
+        self.span_confidence = span_curve()
+
+    def run(self, query: Query, candidates: list[Candidate]) -> Reading:
+        kind = answer_types.question_type(query.text)
+        scored = rank_sentences(query, candidates, kind, self.weights)
+        if not scored:
+            return Reading(None, None, None, kind, 0.0, [])
+        for s in scored:
+            s.probability = self.sentence_confidence(s.score, 0.0)
+        if self.span_reader is not None:
+            return self._read_spans(query.text, kind, scored)
+        best = scored[0]
+        lead = best.score - scored[1].score if len(scored) > 1 else self.sentence_confidence.max_lead
+        start, end = best.start, best.end
+        if kind:
+            span = rule_span.best_span(best.text, kind, query.terms)
+            if span:
+                start, end = best.start + span[0], best.start + span[1]
+        return Reading(best, start, end, kind, self.sentence_confidence(best.score, lead), scored)
+
+    def _read_spans(self, question: str, kind: str | None, scored: list[SentenceScore]) -> Reading:
+        """The trained reader's best span among the top sentences, each read with its neighbours."""
+        windows = [self._window(s) for s in scored[: self.windows]]
+        found = self.span_reader.spans(question, [text for text, _, _ in windows])
+        if not found:
+            return Reading(None, None, None, kind, 0.0, scored)
+        span = found[0]
+        _, base, source_sentence = windows[span.passage]
+        start, end = base + span.start, base + span.end
+        holder = next(
+            (x for x in scored if x.chunk.source == source_sentence.chunk.source and x.start <= start < x.end),
+            source_sentence,
+        )
+        conf = self.span_confidence(span.score, scored[0].score)
+        return Reading(holder, start, end, kind, conf, scored, span.score)
+
+    @staticmethod
+    def _window(s: SentenceScore) -> tuple[str, int, SentenceScore]:
+        """The sentence with its neighbours in its chunk (alone if that is too long): text, start, sentence."""
+        spans = s.chunk.sentences
+        j = spans.index((s.start, s.end))
+        a, b = spans[max(j - 1, 0)][0], spans[min(j + 1, len(spans) - 1)][1]
+        if b - a > MAX_WINDOW_CHARS:
+            a, b = s.start, s.end
+        return s.chunk.text[a - s.chunk.start : b - s.chunk.start], a, s

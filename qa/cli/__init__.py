@@ -1,0 +1,60 @@
+"""The ``qa`` command: one module per subcommand (index, ask, stats, serve, eval, train-reader,
+pgserver), each with ``register(subparsers, defaults)``. Heavy libraries load inside the commands, so
+``qa --help`` starts at once."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from qa.cli import ask, index, pgserver, serve, stats, train
+from qa.cli import eval as eval_command
+from qa.cli.ask import format_answer, printable
+from qa.errors import QAError
+from qa.settings import Settings
+
+COMMANDS = (index, ask, stats, train, serve, eval_command, pgserver)
+
+__all__ = ["build_parser", "format_answer", "main", "printable"]
+
+
+def build_parser(defaults: Settings | None = None) -> argparse.ArgumentParser:
+    defaults = defaults or Settings()
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Offline extractive question answering over your documents, with exact citations."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub, defaults)
+    return parser
+
+
+def _log_to_stderr() -> None:
+    """The library reports through ``logging`` (logger ``qa``); the command shows those lines as they are."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("qa")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        parser = build_parser(Settings.from_env())
+        args = parser.parse_args(argv)
+        _log_to_stderr()
+        return args.func(args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Arguments shared by several ``qa`` commands, and how they become ``Settings``."""
+
+from __future__ import annotations
+
+import argparse
+
+from qa.errors import QAError
+from qa.settings import MODES, READERS, Settings
+
+
+def index_args(p: argparse.ArgumentParser, defaults: Settings) -> None:
+    """``--index DIR`` and ``--store URL``."""
+    p.add_argument("--index", default=defaults.index, metavar="DIR",
+                   help="index folder of the embedded store (default: $QA_INDEX or ./index)")
+    p.add_argument("--store", default=defaults.store, metavar="URL",
+                   help="keep the index in PostgreSQL + pgvector instead of --index, e.g. postgresql://user@host/db "
+                   "(default: $QA_STORE)")
+
+
+def reader_arg(p: argparse.ArgumentParser, defaults: Settings) -> None:
+    p.add_argument("--reader", choices=list(READERS), default=defaults.reader,
+                   help="answer picker: the trained span reader (default) or the rule-based one ($QA_READER)")
+
+
+def mode_arg(p: argparse.ArgumentParser, defaults: Settings) -> None:
+    p.add_argument("--mode", choices=list(MODES), default=defaults.mode, help=f"retrieval (default {defaults.mode})")
+
+
+def threshold_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threshold", type=float, default=None, metavar="T",
+                   help="confidence below which the answer is 'not found' (default: the engine's)")
+
+
+def check_store_url(url: str | None) -> str | None:
+    from qa.index.store import is_postgres_url
+
+    if url and not is_postgres_url(url):
+        raise QAError(f"--store must be a postgresql:// URL, not '{url[:100]}'")
+    return url
+
+
+def settings_from(args, defaults: Settings) -> Settings:
+    """The settings of one command: the defaults with whatever of these arguments it has."""
+    fields = ("index", "store", "reader", "mode", "k", "threshold", "max_upload_mb")
+    changes = {f: getattr(args, f) for f in fields if hasattr(args, f)}
+    check_store_url(changes.get("store"))
+    return defaults.with_(**changes)

@@ -1,0 +1,63 @@
+"""``qa stats``: what an index holds."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from qa.cli.common import index_args, settings_from
+from qa.index.store import open_index
+from qa.settings import Settings
+
+
+def register(sub, defaults: Settings) -> None:
+    p = sub.add_parser("stats", help="what the index holds", description="Documents, chunks, model and size on disk.")
+    index_args(p, defaults)
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=lambda args: run(args, settings_from(args, defaults)))
+
+
+def index_stats(location: str) -> dict:
+    index = open_index(location)
+    store, manifest = index.open_metadata()
+    try:
+        docs = store.documents()
+        return {
+            "index": index.describe(),
+            "store": index.kind,
+            "generation": index.version_name(),
+            "corpus": manifest.get("corpus"),
+            "created": manifest.get("created"),
+            "documents": len(docs),
+            "chunks": store.n_chunks,
+            "model": manifest["model"],
+            "embed_dim": manifest["embed_dim"],
+            "chunker": manifest["chunker"],
+            "format_version": manifest["format_version"],
+            "bytes_on_disk": index.disk_bytes(),
+            "by_document": [{"source": d.source, "kind": d.kind, "chunks": d.chunks, "bytes": d.size,
+                             "indexed_at": d.indexed_at} for d in docs],
+        }
+    finally:
+        store.close()
+        index.close()
+
+
+def run(args, settings: Settings) -> int:
+    stats = index_stats(settings.location)
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"index:      {stats['index']} ({stats['store']} store, {stats['generation']}, built {stats['created']})")
+    print(f"corpus:     {stats['corpus']}")
+    print(f"documents:  {stats['documents']}")
+    print(f"chunks:     {stats['chunks']}")
+    print(f"model:      {stats['model']} ({stats['embed_dim']}-d)")
+    c = stats["chunker"]
+    print(f"chunker:    {c['max_tokens']} {c['encoding']} tokens, {c['overlap_tokens']} overlap, "
+          f"<= {c['max_wordpieces']} word pieces")
+    print(f"on disk:    {stats['bytes_on_disk'] / 1e6:.2f} MB")
+    for d in stats["by_document"]:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(d["indexed_at"]))
+        print(f"  {d['source']}  ({d['kind']}, {d['chunks']} chunks, {d['bytes']} bytes, indexed {when})")
+    return 0

@@ -1,0 +1,115 @@
+"""Query-time settings: one object, read by the CLI, the chat and the evaluation alike.
+
+Settings that shape the index (model, chunk sizes) live in ``qa.config`` and are recorded in each
+index's manifest; these only change how questions are asked and files are accepted, so changing them
+never makes an index stale. The environment is read here and nowhere else (``Settings.from_env``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from qa.config import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR
+from qa.errors import QAError
+
+MODES = ("hybrid", "dense", "bm25")  # retrieval: both retrievers fused, vectors only, BM25 only
+READERS = ("trained", "heuristic")  # the trained span reader, or rules over the best sentence
+
+ENV_INDEX = "QA_INDEX"
+ENV_STORE = "QA_STORE"
+ENV_READER = "QA_READER"
+ENV_THREADS = "QA_THREADS"
+ENV_MAX_FILE_MB = "QA_MAX_FILE_MB"
+ENV_SERVE_AUTH = "QA_SERVE_AUTH"
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults for asking and indexing; every field can be overridden per call or per command."""
+
+    index: str = DEFAULT_INDEX_DIR  # folder of the embedded store
+    store: str | None = None  # a postgresql:// URL instead of ``index``
+    corpus: str = DEFAULT_CORPUS_DIR  # documents folder
+    k: int = 5  # passages read per question
+    n_passages: int = 20  # passages ranked (recall@k in ``qa eval``)
+    mode: str = "hybrid"
+    reader: str = "trained"
+    threshold: float = 0.3  # confidence below which the answer is "not found"
+    depth: int = 100  # candidates taken from each retriever before fusion
+    max_file_mb: float = 20.0  # larger files are skipped by ``qa index`` (0: no limit)
+    max_upload_mb: float = 20.0  # largest upload in the chat
+    threads: int | None = None  # CPU threads for the models (None: torch's default)
+
+    def __post_init__(self) -> None:
+        check_mode(self.mode)
+        check_reader(self.reader)
+        if self.k < 1:
+            raise QAError("k must be at least 1")
+        if not self.max_file_mb >= 0 or self.max_file_mb == float("inf"):
+            raise QAError(f"the file size limit must be a number of megabytes (0 for no limit), not {self.max_file_mb}")
+        if self.threads is not None and self.threads < 1:
+            raise QAError(f"threads must be at least 1, not {self.threads}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
+        """Defaults, then ``QA_INDEX``, ``QA_STORE``, ``QA_READER``, ``QA_THREADS`` and ``QA_MAX_FILE_MB``,
+        then ``overrides`` (None values are ignored)."""
+        values: dict = {}
+        if environ.get(ENV_INDEX):
+            values["index"] = environ[ENV_INDEX]
+        if environ.get(ENV_STORE):
+            values["store"] = environ[ENV_STORE]
+        if environ.get(ENV_READER):
+            values["reader"] = check_reader(environ[ENV_READER].strip(), ENV_READER)
+        if environ.get(ENV_THREADS, "").strip():
+            values["threads"] = _number(environ[ENV_THREADS], ENV_THREADS, "a number of threads", int)
+        if environ.get(ENV_MAX_FILE_MB, "").strip():
+            values["max_file_mb"] = _megabytes(environ[ENV_MAX_FILE_MB])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> Settings:
+        """A copy with these fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def location(self) -> str:
+        """Where the index lives: the PostgreSQL URL if one is set, else the folder."""
+        return self.store or self.index
+
+    @property
+    def max_file_bytes(self) -> int | None:
+        return int(self.max_file_mb * MB) if self.max_file_mb else None
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise QAError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
+    return mode
+
+
+def check_reader(reader: str, what: str = "reader") -> str:
+    if reader not in READERS:
+        raise QAError(f"unknown {what} '{reader}'; choose one of: {', '.join(READERS)}")
+    return reader
+
+
+def _number(raw: str, name: str, what: str, kind=float):
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        raise QAError(f"{name} must be {what}, not '{raw.strip()}'") from None
+
+
+def _megabytes(raw: str) -> float:
+    try:
+        mb = float(raw.strip())
+    except ValueError:
+        mb = -1.0
+    if not mb >= 0 or mb == float("inf"):
+        raise QAError(f"{ENV_MAX_FILE_MB} must be a number of megabytes (0 for no limit), not '{raw.strip()}'")
+    return mb

@@ -1,0 +1,1 @@
+"""Fitting the span reader (``qa train-reader``)."""
