@@ -2,7 +2,7 @@
 answering through the switch, both ways; ids, removals and scores survive a write and a read."""
 
 
-from qa import vector_index
+from qa.index import vector_index
 from qa.index.store_embedded import EmbeddedStore
 from qa.ingest.chunker import Chunk
 from qa.ingest.documents import Document

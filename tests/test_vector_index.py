@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import vector_index as vi
+from qa.index import vector_index as vi
 
 DIM = 384
 
