@@ -18,11 +18,13 @@ loading the index and running the queries, minus RSS before loading; one thread,
 ``flat`` (the current store), ``hnsw`` (HNSWFlat M=32), ``ivfsq8`` (IVF4096 + SQ8, nprobe sweep),
 ``ivfpq`` (IVF4096 + PQ48x8, nprobe sweep, and with an exact re-rank of 4x candidates), ``pg`` (pgvector
 HNSW m=16, ef_construction=64, ``hnsw.ef_search`` sweep). ``lexical``: SQLite FTS5 bm25 vs PostgreSQL
-tsvector GIN + ts_rank_cd over 1M chunk-sized texts recombined from SQuAD train sentences.
+tsvector GIN + ts_rank_cd over 1M chunk-sized texts recombined from SQuAD train sentences; the FTS5 side
+is the product's embedded store, built through ``Index.build`` and asked through ``Store.lexical_search``
+and ``Store.document_frequencies`` (random vectors: only the lexical side is measured).
 
 Usage: .venv/bin/python bench/scale.py [--n 1000000] [--queries 1000] [--parts vectors,flat,ivfsq8,hnsw,pg,ivfpq,lexical,report]
 (parts also: build-KIND, search-KIND for one step; the default omits lexical)
-Cache and index files: bench/out/scale/; results: bench/out/scale-N.json / .md (+ docs/scale.png).
+Cache and index files: bench/out/scale/ (the lexical index: fts-N/); results: bench/out/scale-N.json / .md (+ docs/scale.png).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save  # noqa: E402
+from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save
 
 SCALE = OUT / "scale"
 SQUAD_TRAIN = ROOT.parent / "shared" / "data" / "squad-v1.1-train.reconstructed.json.gz"
@@ -507,16 +509,87 @@ def sentence_windows(n: int, words: int = 150):
 
 
 def lexical_texts(n: int, words: int = 150):
-    """The texts of ``sentence_windows`` as already-analysed term strings (the product's stemmer), which
-    is what FTS5 stores."""
+    """The texts of ``sentence_windows`` as already-analysed term strings (the product's stemmer): what
+    the PostgreSQL side indexes (the embedded store stems the raw texts itself)."""
     for parts in sentence_windows(n, words):
         yield " ".join(t for _, t in parts)
+
+
+def make_document(source: str, texts: list[list[str]], sentence_spans: bool = True):
+    """One .txt document whose chunks are ``texts`` (lists of sentences), joined by blank lines. Each
+    sentence is a sentence span of its chunk, or (``sentence_spans=False``) the whole chunk is one span."""
+    from qa.ingest.chunker import Chunk
+    from qa.ingest.documents import Document, Section
+
+    pieces, chunks, pos = [], [], 0
+    for sentences in texts:
+        spans, text_parts, p = [], [], pos
+        for k, s in enumerate(sentences):
+            if k:
+                text_parts.append(" ")
+                p += 1
+            spans.append((p, p + len(s)))
+            text_parts.append(s)
+            p += len(s)
+        text = "".join(text_parts)
+        if not sentence_spans:
+            spans = [(pos, pos + len(text))]
+        words = text.count(" ") + 1
+        chunks.append(Chunk(pos, pos + len(text), text, sentences=spans, tokens=int(words * 1.3), wordpieces=int(words * 1.3)))
+        pieces.append(text)
+        pos += len(text) + 2
+    doc = Document(source, "txt", "\n\n".join(pieces), [Section(0)])
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text
+    return doc, chunks
+
+
+def manifest_for(store, corpus: str) -> dict:
+    """The manifest ``qa.index.indexer.build_index`` writes for a build whose store is ``store``."""
+    from qa.config import ChunkerSettings
+    from qa.index.indexer import index_manifest
+
+    return index_manifest(ChunkerSettings(), Path(corpus), documents=len(store.documents()), chunks=store.n_chunks)
+
+
+LEXICAL_DOC_CHUNKS = 100  # chunks per document of the lexical index
+
+
+def lexical_index_path(n: int) -> Path:
+    return SCALE / f"fts-{n}"
+
+
+def build_lexical_index(index, n: int) -> None:
+    """An embedded index of the ``sentence_windows`` texts, built as ``qa index --rebuild`` would
+    (``Index.build`` -> ``Store.add_document`` -> ``Build.commit``), minus the embedder: every
+    ``LEXICAL_DOC_CHUNKS`` texts make one document, each text one chunk that is also its one sentence;
+    vectors are random (only the lexical side is measured). Chunk ids run 1..n in text order."""
+    from qa.config import ChunkerSettings
+
+    rng = np.random.default_rng(0)
+    texts = sentence_windows(n)
+    now = time.time()
+    with index.build(ChunkerSettings(), rebuild=True) as build:
+        store = build.store()
+        done = d = 0
+        while done < n:
+            m = min(LEXICAL_DOC_CHUNKS, n - done)
+            doc, chunks = make_document(f"corpus/doc-{d:06d}.txt", [[raw for raw, _ in next(texts)] for _ in range(m)],
+                                        sentence_spans=False)
+            vecs = rng.standard_normal((m, DIM), dtype=np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            store.add_document(doc, sha256=f"{d:064x}", size=len(doc.text.encode()), mtime=now, indexed_at=now,
+                               chunks=chunks, chunk_vectors=vecs, sentence_vectors=[vecs[i : i + 1] for i in range(m)])
+            done += m
+            d += 1
+        build.commit(manifest_for(store, "synthetic: scale.py lexical"))
 
 
 def part_lexical(args) -> None:
     import psycopg
 
-    from qa.ingest.lexical import fts_query, query_terms
+    from qa.index.store import open_index
+    from qa.ingest.lexical import query_terms
 
     n = args.lexical_n
     _, qs = queries(args.queries)
@@ -526,48 +599,33 @@ def part_lexical(args) -> None:
     info: dict = json.loads(prev.read_text()) if prev.exists() else {}  # a rerun of one side keeps the other
     info.pop("fts_drop_common", None)
     info.update(n=n, queries=len(qterms), loadavg_at_start=loadavg())
-    db_path = SCALE / f"fts-{n}.sqlite"
-    if not db_path.exists():
-        tmp = db_path.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
-        db = sqlite3.connect(tmp)
-        db.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2')")
+    index = open_index(lexical_index_path(n))
+    if not index.exists():
         t0 = time.perf_counter()
-        batch = []
-        for i, text in enumerate(lexical_texts(n), 1):
-            batch.append((i, text))
-            if len(batch) == 10_000:
-                db.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", batch)
-                batch = []
-        if batch:
-            db.executemany("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", batch)
-        db.commit()
+        build_lexical_index(index, n)
         info["fts_build_s"] = round(time.perf_counter() - t0, 1)
-        db.close()
-        tmp.rename(db_path)
-    info["fts_disk_bytes"] = db_path.stat().st_size
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    sql = "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT 20"
+    info["fts_note"] = ("the product's embedded store (Index.build, Store.lexical_search): build s and disk cover the"
+                        " whole index (texts, FTS5, random vectors), not the FTS5 table alone")
+    info["fts_disk_bytes"] = index.disk_bytes()
+    store, _, _ = index.open()
     for t in qterms[:20]:
-        db.execute(sql, (fts_query(t),)).fetchall()
+        store.lexical_search(t, 20)
     times = []
     fts_top = []
     for t in qterms:
         s = time.perf_counter()
-        fts_top.append([r[0] for r in db.execute(sql, (fts_query(t),)).fetchall()])
+        fts_top.append([i for i, _ in store.lexical_search(t, 20)])
         times.append((time.perf_counter() - s) * 1000)
     info["fts"] = {f"{k}_ms": v for k, v in pcts(times).items()}
     print("fts", info["fts"], flush=True)
     # the same questions without their most common terms (document frequency above --max-df of the rows)
-    db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunks_fts, 'row')")
     for frac in args.max_df:
         times, overlap, dropped = [], [], []
         for t, full in zip(qterms, fts_top):
-            marks = ",".join("?" * len(t))
             s = time.perf_counter()  # the document-frequency look-up is part of the cost
-            df = dict(db.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", t).fetchall())
+            df = store.document_frequencies(t)
             kept = [w for w in t if df.get(w, 0) <= frac * n] or [min(t, key=lambda w: df.get(w, 0))]
-            top = [r[0] for r in db.execute(sql, (fts_query(kept),)).fetchall()]
+            top = [i for i, _ in store.lexical_search(kept, 20)]
             times.append((time.perf_counter() - s) * 1000)
             dropped.append(len(t) - len(kept))
             overlap.append(len(set(top[:10]) & set(full[:10])) / max(1, min(10, len(full))))
@@ -575,6 +633,7 @@ def part_lexical(args) -> None:
         row.update({f"{k}_ms": v for k, v in pcts(times).items()})
         info.setdefault("fts_drop_common", []).append(row)
         print("fts drop common", row, flush=True)
+    store.close()
     # PostgreSQL: the same term strings, 'simple' configuration (already stemmed), GIN, ts_rank_cd
     if args.lexical_pg:
         folder = SCALE / f"pg-lex-{n}"
@@ -585,10 +644,14 @@ def part_lexical(args) -> None:
             conn.execute("DROP TABLE IF EXISTS chunks")
             conn.execute("DROP TABLE IF EXISTS raw")
             conn.execute("CREATE UNLOGGED TABLE raw (id bigint NOT NULL, body text NOT NULL)")
+            # the same texts, ids 1..n as in the embedded index; the SQuAD train sentences are loaded and
+            # stemmed on the first text, before the clock starts
+            texts = lexical_texts(n)
+            first = next(texts)
             t0 = time.perf_counter()
-            src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
             with conn.cursor() as cur, cur.copy("COPY raw (id, body) FROM STDIN") as copy:
-                for rowid, text in src.execute("SELECT rowid, terms FROM chunks_fts"):
+                copy.write_row((1, first))
+                for rowid, text in enumerate(texts, 2):
                     copy.write_row((rowid, text))
             info["pg_copy_s"] = round(time.perf_counter() - t0, 1)
             # the texts are already the product's stemmed terms: the 'simple' configuration keeps them as
@@ -695,7 +758,7 @@ def part_report(args) -> None:
             lex = json.loads(f.read_text())
     if lex:
         md += "\n\n| lexical, {:,} texts | build s | disk GiB | p50 ms | p95 ms |\n|---|---|---|---|---|\n".format(lex["n"])
-        md += f"| SQLite FTS5 bm25 | {fmt(lex.get('fts_build_s'), 0)} | {gb(lex['fts_disk_bytes'])} | {fmt(lex['fts']['p50_ms'], 1)} | {fmt(lex['fts']['p95_ms'], 1)} |\n"
+        md += f"| SQLite FTS5 bm25{' (qa embedded store; build and disk: whole index)' if 'fts_note' in lex else ''} | {fmt(lex.get('fts_build_s'), 0)} | {gb(lex['fts_disk_bytes'])} | {fmt(lex['fts']['p50_ms'], 1)} | {fmt(lex['fts']['p95_ms'], 1)} |\n"
         if "pg" in lex:
             md += (
                 f"| PostgreSQL tsvector GIN + ts_rank_cd | {fmt(lex.get('pg_gin_s'), 0)} GIN (+{fmt(lex.get('pg_copy_s'), 0)} COPY, +{fmt(lex.get('pg_tsvector_s'), 0)} to_tsvector) | "
@@ -711,7 +774,7 @@ def part_report(args) -> None:
 
         fig, ax = plt.subplots(figsize=(8, 5))
         for name, pts in series.items():
-            xs, ys, labels = zip(*pts)
+            xs, ys, _ = zip(*pts)
             ax.plot(xs, ys, marker="o", label=name)
             for x_, y_, l_ in pts:
                 short = l_.replace("nprobe=", "").replace("ef_search=", "").replace("efSearch=", "").split(",")[0]

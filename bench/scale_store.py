@@ -1,12 +1,14 @@
 """The embedded store end to end at 1,000,000 chunks: build, ask, update, with the product's own code.
 
-``bench/scale.py`` measured the vector index kinds and FTS5 BM25 in isolation; this builds a real index
-folder the way ``qa index`` would (``IndexDir.start_generation`` -> ``EmbeddedStore.add_document`` ->
-``save`` -> ``IndexDir.publish``), minus the embedder, and asks it real questions with ``Answerer``.
+``bench/scale.py`` measured the vector index kinds in isolation; this builds a real index folder the way
+``qa index --rebuild`` would, through the store boundary (``open_index`` -> ``Index.build`` ->
+``Build.store().add_document`` -> ``Build.commit(manifest)``), minus the embedder, and asks it real
+questions with ``Answerer``. Steps inside ``commit`` are timed by wrapping functions of the store's
+modules (``Clock``), without changing them.
 
 - texts: the chunk-sized texts of ``bench/scale.py``'s lexical part (SQuAD v1.1 *train* sentences
-  recombined at random, same seed and so the same texts as ``fts-1000000.sqlite``), but as the raw
-  sentences rather than their stemmed terms, so the product stems and indexes them itself;
+  recombined at random, same seed and so the same texts as its ``fts-1000000`` index), as raw
+  sentences, so the product stems and indexes them itself;
   ``--doc-chunks`` consecutive texts make one ``.txt`` document (joined by blank lines), each text one
   chunk, its sentences the chunk's sentence spans;
 - vectors: the synthetic-from-real ``vectors-N.npy`` of ``bench/scale.py`` (chunk i gets row i); each
@@ -14,9 +16,9 @@ folder the way ``qa index`` would (``IndexDir.start_generation`` -> ``EmbeddedSt
   of chunk i: only the size matters). Answers are therefore meaningless: only time, memory and disk count;
 - ask: a fresh process with ``QA_THREADS=1 OMP_NUM_THREADS=1``, ``Answerer(index)`` (which checks the
   files' sha256 on open), ``--questions`` real SQuAD v1.1 dev questions (seed 0) one at a time per mode;
-- update: what ``qa index`` does when one file changed at 1M chunks: ``EmbeddedIndex.build`` (lock,
-  sweep, verify the live generation's sha256), ``start_generation`` (copies meta.sqlite and
-  vectors.faiss), ``remove_document`` + ``add_document`` of one document, ``save``, ``publish``, ``sweep``.
+- update: what ``qa index`` does when one file changed at 1M chunks: ``Index.build`` (lock, sweep,
+  verify the live generation's sha256), ``Build.store`` (copies meta.sqlite and vectors.faiss),
+  ``remove_document`` + ``add_document`` of one document, ``Build.commit`` (save, publish, sweep).
 
 Usage: .venv/bin/python bench/scale_store.py [--n 1000000] [--doc-chunks 100] [--questions 300]
        [--parts build,ask,update,report] [--keep]
@@ -36,9 +38,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale  # noqa: E402
-from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save  # noqa: E402
-from scale import loadavg, peak_rss, rss  # noqa: E402
+import scale
+from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save
+from scale import loadavg, make_document, manifest_for, peak_rss, rss
 
 SCALE = OUT / "scale"
 SQUAD_TRAIN = ROOT.parent / "shared" / "data" / "squad-v1.1-train.reconstructed.json.gz"
@@ -58,47 +60,26 @@ def store_path(n: int) -> Path:
 
 
 def raw_texts(n: int, words: int = 150):
-    """The texts of ``scale.lexical_texts`` (same sentences, same random choices, so the same texts as
-    fts-N.sqlite), as lists of raw sentences instead of stemmed term strings."""
+    """The texts of ``scale.sentence_windows`` (same sentences, same random choices, so the same texts as
+    scale.py's lexical index fts-N), as lists of raw sentences."""
     for parts in scale.sentence_windows(n, words):
         yield [raw for raw, _ in parts]
 
 
-def make_document(source: str, texts: list[list[str]]):
-    """One .txt document whose chunks are ``texts`` (lists of sentences), joined by blank lines."""
-    from qa.ingest.chunker import Chunk
-    from qa.ingest.documents import Document, Section
-
-    pieces, chunks, pos = [], [], 0
-    for sentences in texts:
-        spans, text_parts, p = [], [], pos
-        for k, s in enumerate(sentences):
-            if k:
-                text_parts.append(" ")
-                p += 1
-            spans.append((p, p + len(s)))
-            text_parts.append(s)
-            p += len(s)
-        text = "".join(text_parts)
-        words = text.count(" ") + 1
-        chunks.append(Chunk(pos, pos + len(text), text, sentences=spans, tokens=int(words * 1.3), wordpieces=int(words * 1.3)))
-        pieces.append(text)
-        pos += len(text) + 2
-    doc = Document(source, "txt", "\n\n".join(pieces), [Section(0)])
-    for c in chunks:
-        assert doc.text[c.start : c.end] == c.text
-    return doc, chunks
-
-
 class Clock:
-    """Wrap module functions to add up the time spent in them (the product's code is not changed)."""
+    """Wrap public functions of modules (or methods of classes) to add up the time spent in them (the
+    product's code is not changed). A name that is gone is left out of the breakdown (``missing``)."""
 
     def __init__(self) -> None:
         self.s: dict[str, float] = {}
+        self.missing: list[str] = []
 
     def wrap(self, module, name: str, label: str | None = None) -> None:
-        fn = getattr(module, name)
         label = label or name
+        fn = getattr(module, name, None)
+        if fn is None:
+            self.missing.append(f"{module.__name__}.{name}")
+            return
 
         def timed(*a, **kw):
             t = time.perf_counter()
@@ -112,103 +93,119 @@ class Clock:
     def rounded(self) -> dict:
         return {k: round(v, 2) for k, v in self.s.items()}
 
+    def get(self, label: str) -> float:
+        return self.s.get(label, 0.0)
+
 
 def file_sizes(folder: Path) -> dict:
     return {f.name: f.stat().st_size for f in sorted(folder.iterdir()) if f.is_file()}
 
 
-def manifest_for(store, corpus: str) -> dict:
-    from qa.index.index_dir import expected_settings
-
-    return dict(
-        expected_settings(),
-        corpus=corpus,
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        documents=len(store.documents()),
-        chunks=store.n_chunks,
-    )
-
-
 # --- build ---------------------------------------------------------------------------------------
 
 
-def part_build(args) -> None:
+def commit_clock() -> Clock:
+    """A clock on what ``Build.commit`` runs in the embedded store: save (SQLite commit, then rebuilding
+    the vector index when it outgrew its kind, writing vectors.faiss), publish (sha256, fsync, rename,
+    CURRENT) and sweep."""
     import faiss
-    import numpy as np
 
-    import qa.index.index_dir as index_dir
     import qa.index.store_embedded as se
     import qa.index.vector_index as vi
-    from qa.index.index_dir import IndexDir
+    from qa.index import index_dir
+
+    clock = Clock()
+    clock.wrap(se.EmbeddedStore, "save", "save")
+    clock.wrap(se, "all_vectors", "save_all_vectors")
+    clock.wrap(vi, "train", "save_ivf_train")
+    clock.wrap(vi, "build", "save_ivf_build")  # train + add_with_ids
+    clock.wrap(faiss, "write_index", "save_write_faiss")
+    clock.wrap(index_dir.IndexDir, "publish", "publish")
+    clock.wrap(index_dir, "sha256_file", "publish_sha256")
+    clock.wrap(os, "fsync", "publish_fsync")
+    clock.wrap(index_dir.IndexDir, "sweep", "sweep")
+    return clock
+
+
+def save_parts(clock: Clock) -> tuple[float | None, float]:
+    """(SQLite commit s, FAISS s) inside ``save``: the FAISS steps are timed, the commit is the rest."""
+    faiss_s = clock.get("save_all_vectors") + clock.get("save_ivf_build") + clock.get("save_write_faiss")
+    if "save" not in clock.s:
+        return None, faiss_s
+    return clock.get("save") - faiss_s, faiss_s
+
+
+def rnd(x: float | None, nd: int = 1) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def part_build(args) -> None:
+    import numpy as np
+
+    from qa.config import ChunkerSettings
+    from qa.index.store import open_index
 
     n = args.n
     path = store_path(n)
     if path.exists():
         shutil.rmtree(path)
-    clock = Clock()
-    clock.wrap(se, "all_vectors", "save_all_vectors")
-    clock.wrap(vi, "train", "save_ivf_train")
-    clock.wrap(vi, "build", "save_ivf_build")  # train + add_with_ids
-    clock.wrap(faiss, "write_index", "save_write_faiss")
-    clock.wrap(index_dir, "sha256_file", "publish_sha256")
-    clock.wrap(index_dir, "_fsync", "publish_fsync")
     x = np.load(SCALE / f"vectors-{n}.npy", mmap_mode="r")
     assert len(x) >= n
     info: dict = {"n": n, "doc_chunks": args.doc_chunks, "loadavg_at_start": loadavg()}
     t_all = time.perf_counter()
-    idx = IndexDir(path)
-    idx.path.mkdir(parents=True)
-    tmp = idx.start_generation(None)
-    store = se.EmbeddedStore(tmp, writable=True)
-    gen_s = add_s = 0.0
-    texts = raw_texts(n)
-    t = time.perf_counter()
-    batch: list[list[str]] = []
-    done = 0
-    sentences_total = 0
-    now = time.time()
-    for d in range((n + args.doc_chunks - 1) // args.doc_chunks):
+    index = open_index(path)
+    with index.build(ChunkerSettings(), rebuild=True) as build:  # lock, sweep; nothing to verify
+        store = build.store()  # a fresh generation folder and its SQLite database
+        gen_s = add_s = 0.0
+        texts = raw_texts(n)
+        t = time.perf_counter()
+        done = 0
+        sentences_total = 0
+        now = time.time()
+        for d in range((n + args.doc_chunks - 1) // args.doc_chunks):
+            t0 = time.perf_counter()
+            m = min(args.doc_chunks, n - done)
+            batch = [next(texts) for _ in range(m)]
+            doc, chunks = make_document(f"corpus/doc-{d:06d}.txt", batch)
+            cvec = np.ascontiguousarray(x[done : done + m])
+            svecs = []
+            for i, c in enumerate(chunks):
+                rows = [(7 * (done + i) + j) % n for j in range(len(c.sentences))]
+                svecs.append(x[np.sort(rows)] if len(rows) > 1 else x[rows])
+                sentences_total += len(rows)
+            sha = f"{d:064x}"
+            t1 = time.perf_counter()
+            store.add_document(doc, sha256=sha, size=len(doc.text.encode()), mtime=now, indexed_at=now, chunks=chunks,
+                               chunk_vectors=cvec, sentence_vectors=svecs)
+            t2 = time.perf_counter()
+            gen_s += t1 - t0
+            add_s += t2 - t1
+            done += m
+            if done % 50_000 == 0 or done == n:
+                el = time.perf_counter() - t
+                print(f"{done:>8} chunks  {el:7.0f} s  (texts {gen_s:.0f} s, add_document {add_s:.0f} s)  load {loadavg()}", flush=True)
+        info["texts_first_s_note"] = "text generation includes loading and stemming the SQuAD train sentences once"
+        info.update(generate_inputs_s=round(gen_s, 1), add_document_s=round(add_s, 1), sentences=sentences_total)
         t0 = time.perf_counter()
-        m = min(args.doc_chunks, n - done)
-        batch = [next(texts) for _ in range(m)]
-        doc, chunks = make_document(f"corpus/doc-{d:06d}.txt", batch)
-        cvec = np.ascontiguousarray(x[done : done + m])
-        svecs = []
-        for i, c in enumerate(chunks):
-            rows = [(7 * (done + i) + j) % n for j in range(len(c.sentences))]
-            svecs.append(x[np.sort(rows)] if len(rows) > 1 else x[rows])
-            sentences_total += len(rows)
-        sha = f"{d:064x}"
-        t1 = time.perf_counter()
-        store.add_document(doc, sha256=sha, size=len(doc.text.encode()), mtime=now, indexed_at=now, chunks=chunks,
-                           chunk_vectors=cvec, sentence_vectors=svecs)
-        t2 = time.perf_counter()
-        gen_s += t1 - t0
-        add_s += t2 - t1
-        done += m
-        if done % 50_000 == 0 or done == n:
-            el = time.perf_counter() - t
-            print(f"{done:>8} chunks  {el:7.0f} s  (texts {gen_s:.0f} s, add_document {add_s:.0f} s)  load {loadavg()}", flush=True)
-    info["texts_first_s_note"] = "text generation includes loading and stemming the SQuAD train sentences once"
-    info.update(generate_inputs_s=round(gen_s, 1), add_document_s=round(add_s, 1), sentences=sentences_total)
-    t0 = time.perf_counter()
-    store.db.commit()
-    info["sqlite_commit_s"] = round(time.perf_counter() - t0, 1)
-    t0 = time.perf_counter()
-    store.save()  # rebuilds the flat index as IVF (vector_index.needs_rebuild / build), writes vectors.faiss
-    info["save_s"] = round(time.perf_counter() - t0, 1)
-    info["vector_index"] = vi.describe(store.vectors)
-    t0 = time.perf_counter()
-    manifest = manifest_for(store, "synthetic: scale_store.py")
-    info["manifest_counts_s"] = round(time.perf_counter() - t0, 1)
-    store.close()
+        manifest = manifest_for(store, "synthetic: scale_store.py")  # what build_index counts for its manifest
+        info["manifest_counts_s"] = round(time.perf_counter() - t0, 1)
+        clock = commit_clock()
+        t0 = time.perf_counter()
+        build.commit(manifest)  # save (SQLite commit; flat -> IVF when past EXACT_MAX; vectors.faiss), publish, sweep
+        info["commit_s"] = round(time.perf_counter() - t0, 1)
     info["build_peak_rss"] = peak_rss()
-    t0 = time.perf_counter()
-    final = idx.publish(tmp, manifest)
-    info["publish_s"] = round(time.perf_counter() - t0, 1)
     info["total_s"] = round(time.perf_counter() - t_all, 1)
+    commit_s, faiss_s = save_parts(clock)
+    info["sqlite_commit_s"] = rnd(commit_s)
+    info["save_s"] = round(faiss_s, 1)
+    info["publish_s"] = rnd(clock.s.get("publish"))
     info["clock_s"] = clock.rounded()
-    info["files"] = file_sizes(final)
+    if clock.missing:
+        info["clock_missing"] = clock.missing
+    reader, _, _ = index.open()  # after the clock: checks every file's sha256 and loads vectors.faiss
+    info["vector_index"] = reader.describe_vectors()
+    reader.close()
+    info["files"] = file_sizes(path / index.version_name())
     info["documents"], info["chunks"] = manifest["documents"], manifest["chunks"]
     write_part("build", n, info)
 
@@ -252,7 +249,7 @@ def part_ask(args) -> None:
         "rss_after_warm_up": rss_loaded,
         "open_s": round(open_s, 1),
         "warm_up_s": round(warm_s, 1),
-        "vector_index": __import__("qa.index.vector_index", fromlist=["describe"]).describe(ans.store.vectors),
+        "vector_index": ans.store.describe_vectors(),
         "loadavg_at_start": loadavg(),
         "modes": {},
     }
@@ -303,19 +300,14 @@ def part_ask(args) -> None:
 
 
 def part_update(args) -> None:
-    import faiss
     import numpy as np
 
-    import qa.index.index_dir as index_dir
-    import qa.index.store_embedded as se
     from qa.config import ChunkerSettings
+    from qa.index.store import open_index
 
     n = args.n
-    clock = Clock()
-    clock.wrap(index_dir, "sha256_file", "sha256")
-    clock.wrap(index_dir, "_fsync", "fsync")
-    clock.wrap(faiss, "write_index", "write_faiss")
-    index = se.EmbeddedIndex(store_path(n))
+    clock = commit_clock()
+    index = open_index(store_path(n))
     x = np.load(SCALE / f"vectors-{n}.npy", mmap_mode="r")
     info: dict = {"n": n, "loadavg_at_start": loadavg()}
     steps: dict[str, float] = {}
@@ -324,7 +316,7 @@ def part_update(args) -> None:
     with index.build(ChunkerSettings()) as build:  # lock, sweep, verify the live generation (sha256)
         steps["open_build (lock, sweep, verify sha256 of live generation, list documents)"] = time.perf_counter() - t
         t = time.perf_counter()
-        store = build.store()  # IndexDir.start_generation(current): copies meta.sqlite and vectors.faiss
+        store = build.store()  # a private copy of the live generation (meta.sqlite and vectors.faiss)
         steps["start_generation (copy files) + open store"] = time.perf_counter() - t
         # one file changed: its old chunks go, its new text (10 chunks) comes in
         t = time.perf_counter()
@@ -343,27 +335,31 @@ def part_update(args) -> None:
         t = time.perf_counter()
         manifest = manifest_for(store, "synthetic: scale_store.py")
         steps["count documents and chunks (manifest)"] = time.perf_counter() - t
+        before = dict(clock.s)
         t = time.perf_counter()
-        store.save()
-        steps["save (commit SQLite, write vectors.faiss)"] = time.perf_counter() - t
-        store.close()
-        t = time.perf_counter()
-        index.dir.publish(build._tmp, manifest)
-        steps["publish (fsync, sha256, rename, CURRENT)"] = time.perf_counter() - t
-        build._tmp = build._store = None
-        t = time.perf_counter()
-        index.dir.sweep()
-        steps["sweep"] = time.perf_counter() - t
+        build.commit(manifest)
+        commit_s = time.perf_counter() - t
+        in_commit = {k: v - before.get(k, 0.0) for k, v in clock.s.items()}
+        if all(k in in_commit for k in ("save", "publish", "sweep")):
+            steps["save (commit SQLite, write vectors.faiss)"] = in_commit["save"]
+            steps["publish (fsync, sha256, rename, CURRENT)"] = in_commit["publish"]
+            steps["sweep"] = in_commit["sweep"]
+            steps["commit, rest (close the store)"] = commit_s - in_commit["save"] - in_commit["publish"] - in_commit["sweep"]
+        else:
+            steps["commit (save, publish, sweep)"] = commit_s
     total = time.perf_counter() - t_all - float(info["text_generation_s_excluded"])
     info.update(
         removed_chunks=removed,
         added_chunks=len(chunks),
         steps_s={k: round(v, 2) for k, v in steps.items()},
         total_s=round(total, 1),
-        clock_s=clock.rounded(),
-        generations=sorted(p.name for p in index.dir.path.iterdir() if p.name.startswith("gen-")),
-        files=file_sizes(index.dir.current()),
+        clock_s={"sha256": round(clock.get("publish_sha256"), 2), "fsync": round(clock.get("publish_fsync"), 2),
+                 "write_faiss": round(clock.get("save_write_faiss"), 2)},
+        generations=sorted(p.name for p in store_path(n).iterdir() if p.name.startswith("gen-")),
+        files=file_sizes(store_path(n) / index.version_name()),
     )
+    if clock.missing:
+        info["clock_missing"] = clock.missing
     write_part("update", n, info)
 
 
@@ -384,12 +380,12 @@ def part_report(args) -> None:
         md.append(f"Build, {b['chunks']:,} chunks in {b['documents']:,} documents ({b['sentences']:,} sentence vectors), {b['vector_index']}:\n")
         md.append("| step | s |\n|---|---|")
         md.append(f"| add_document (SQLite rows + FTS5 terms + flat vectors), one transaction | {b['add_document_s']:.0f} |")
-        md.append(f"| commit | {b['sqlite_commit_s']:.0f} |")
+        md.append(f"| commit | {fmt(b['sqlite_commit_s'], 0)} |")
         md.append(f"| save: read back the flat vectors | {c.get('save_all_vectors', 0):.0f} |")
         md.append(f"| save: IVF train | {c.get('save_ivf_train', 0):.0f} |")
         md.append(f"| save: IVF add | {c.get('save_ivf_build', 0) - c.get('save_ivf_train', 0):.0f} |")
         md.append(f"| save: write vectors.faiss | {c.get('save_write_faiss', 0):.0f} |")
-        md.append(f"| publish (fsync {c.get('publish_fsync', 0):.0f} s, sha256 {c.get('publish_sha256', 0):.0f} s) | {b['publish_s']:.0f} |")
+        md.append(f"| publish (fsync {c.get('publish_fsync', 0):.0f} s, sha256 {c.get('publish_sha256', 0):.0f} s) | {fmt(b['publish_s'], 0)} |")
         md.append(f"| total (incl. {b['generate_inputs_s']:.0f} s making the inputs, not product time) | {b['total_s']:.0f} |")
         md.append("")
         md.append("| file | GiB |\n|---|---|")
@@ -405,7 +401,8 @@ def part_report(args) -> None:
         md.append("| mode | ask p50 | ask p95 | embed p50 | dense p50 | bm25 p50 | bm25 p95 | fuse p50 | read p50 | read p95 | load avg |")
         md.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for mode, r in a["modes"].items():
-            g = lambda k, p="p50": fmt(r.get(k, {}).get(p), 1)  # noqa: E731
+            def g(k, p="p50", r=r):
+                return fmt(r.get(k, {}).get(p), 1)
             md.append(
                 f"| {mode} | {g('ask')} | {g('ask', 'p95')} | {g('embed')} | {g('dense')} | {g('bm25')} | {g('bm25', 'p95')}"
                 f" | {g('fuse')} | {g('read')} | {g('read', 'p95')} | {r['loadavg_at_start'][0]}–{r['loadavg_at_end'][0]} |"

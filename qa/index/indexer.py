@@ -73,6 +73,7 @@ class IndexReport:
 def build_index(
     folder: str | Path,
     index_dir: str | Path | Index,
+    *,
     rebuild: bool = False,
     embedder: Embedder | None = None,
     progress: bool = True,
@@ -102,20 +103,7 @@ def build_index(
         indexed = build.indexed
 
         files, report.skipped = scan_folder(folder, max_bytes=int(max_file_mb * 1024 * 1024) or None)
-        hashes: dict[str, tuple[str, Path]] = {}
-        for source, path in files.items():
-            try:
-                hashes[source] = (sha256_file(path), path)
-            except OSError as exc:
-                report.skipped.append(Skipped(source, f"cannot read file ({describe_os_error(exc)})"))
-        for source in sorted(hashes):
-            if source not in indexed:
-                report.added.append(source)
-            elif indexed[source] != hashes[source][0]:
-                report.updated.append(source)
-            else:
-                report.unchanged.append(source)
-        report.removed = sorted(set(indexed) - set(hashes))
+        hashes = _compare(report, files, indexed)
         todo = _load(report, hashes, settings)  # before deciding: a file that cannot be read changes nothing
 
         if not report.changed and index.exists():
@@ -125,20 +113,43 @@ def build_index(
 
         try:
             _apply(build.store(), report, todo=todo, embedder=embedder, progress=progress, on_progress=on_progress)
-            manifest = dict(
-                expected_settings(settings),
-                corpus=str(folder.resolve()),
-                created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                documents=report.documents,
-                chunks=report.chunks,
-            )
-            build.commit(manifest)
+            build.commit(index_manifest(settings, folder, documents=report.documents, chunks=report.chunks))
         except (OSError, sqlite3.Error) as exc:
             build.abort()
             reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
             raise QAError(f"could not write the index: {reason}; the previous index is unchanged") from exc
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def index_manifest(settings: ChunkerSettings, folder: Path, *, documents: int, chunks: int) -> dict:
+    """What a build records about itself: the settings that shape the index, the corpus and the counts."""
+    return dict(
+        expected_settings(settings),
+        corpus=str(Path(folder).resolve()),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        documents=documents,
+        chunks=chunks,
+    )
+
+
+def _compare(report: IndexReport, files: dict[str, Path], indexed: dict[str, str]) -> dict[str, tuple[str, Path]]:
+    """Hash the files and sort them into added / updated / unchanged / removed; returns source -> (sha256, path)."""
+    hashes: dict[str, tuple[str, Path]] = {}
+    for source, path in files.items():
+        try:
+            hashes[source] = (sha256_file(path), path)
+        except OSError as exc:
+            report.skipped.append(Skipped(source, f"cannot read file ({describe_os_error(exc)})"))
+    for source in sorted(hashes):
+        if source not in indexed:
+            report.added.append(source)
+        elif indexed[source] != hashes[source][0]:
+            report.updated.append(source)
+        else:
+            report.unchanged.append(source)
+    report.removed = sorted(set(indexed) - set(hashes))
+    return hashes
 
 
 def _load(report: IndexReport, hashes, settings) -> list[LoadedFile]:

@@ -102,8 +102,9 @@ class Store(ABC):
         """(chunk id, cosine similarity) of the ``k`` nearest chunks, best first."""
 
     @abstractmethod
-    def lexical_search(self, query: list[str], k: int) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score) of the ``k`` best chunks for stemmed query terms, best first."""
+    def lexical_search(self, query: list[str], k: int, within: list[int] | None = None) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) of the ``k`` best chunks for stemmed query terms, best first; only
+        among the chunk ids ``within`` when given (the statistics stay those of the whole index)."""
 
     @abstractmethod
     def dense_scores(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
@@ -120,6 +121,10 @@ class Store(ABC):
     @abstractmethod
     def chunk_ids_of(self, source: str) -> list[int]:
         """A document's chunk ids in reading order."""
+
+    def describe_vectors(self) -> str:
+        """What serves ``dense_search``, for people: kind, size and search settings."""
+        return f"{type(self).__name__}, {self.n_chunks} vectors"
 
     def close(self) -> None:
         pass

@@ -229,15 +229,19 @@ class EmbeddedStore(Store):
         scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), min(k, self.vectors.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def lexical_search(self, query: list[str], k: int) -> list[tuple[int, float]]:
+    def lexical_search(self, query: list[str], k: int, within: list[int] | None = None) -> list[tuple[int, float]]:
         """BM25 over stemmed terms; scores are positive, higher is better."""
-        if not query or k <= 0:
+        if not query or k <= 0 or (within is not None and not within):
             return []
+        scope = "" if within is None else f" AND rowid IN ({','.join(str(int(i)) for i in within)})"
         rows = self._rows(
-            "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+            f"SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?{scope} ORDER BY s LIMIT ?",
             (fts_query(query), k),
         )
         return [(int(r), -float(s)) for r, s in rows]
+
+    def describe_vectors(self) -> str:
+        return vector_index.describe(self.vectors)
 
     def dense_scores(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
         return {i: float(self.vectors.reconstruct(int(i)) @ query_vector) for i in ids}

@@ -111,7 +111,7 @@ SELECT c.id,
 FROM qa_chunks c
 CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(c.terms)) u
 JOIN q ON q.term = u.lexeme
-WHERE c.terms @@ %(tsquery)s::tsquery
+WHERE c.terms @@ %(tsquery)s::tsquery AND (%(within)s::bigint[] IS NULL OR c.id = ANY(%(within)s::bigint[]))
 GROUP BY c.id
 ORDER BY score DESC, c.id
 LIMIT %(k)s
@@ -255,9 +255,9 @@ class PostgresStore(Store):
                 rows = self.conn.execute(sql, (vec, vec, k)).fetchall()
         return [(int(i), float(s)) for i, s in rows]
 
-    def lexical_search(self, query: list[str], k: int) -> list[tuple[int, float]]:
+    def lexical_search(self, query: list[str], k: int, within: list[int] | None = None) -> list[tuple[int, float]]:
         query = _usable(query)
-        if not query or k <= 0:
+        if not query or k <= 0 or (within is not None and not within):
             return []
         n = self.n_chunks
         df = self.document_frequencies(query)
@@ -267,8 +267,12 @@ class PostgresStore(Store):
         idf = [max(math.log((n - df[t] + 0.5) / (df[t] + 0.5)), 1e-6) for t in query]
         avgdl = max(self._stat("terms") / n, 1e-9)
         rows = self._rows(BM25_SQL, {"terms": query, "idf": idf, "avgdl": avgdl,
-                                     "tsquery": tsquery_literal(query), "k": k})
+                                     "tsquery": tsquery_literal(query), "k": k,
+                                     "within": None if within is None else [int(i) for i in within]})
         return [(int(i), float(s)) for i, s in rows]
+
+    def describe_vectors(self) -> str:
+        return f"pgvector HNSW (cosine, ef_search={EF_SEARCH}), {self.n_chunks} vectors, dim {EMBED_DIM}"
 
     def dense_scores(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
         if not ids:

@@ -250,65 +250,73 @@ def scan_folder(folder: Path, max_bytes: int | None) -> tuple[dict[str, Path], l
     takes most of an hour on a laptop. A folder that cannot be read, however deep or long its path, is
     skipped with its reason; it never stops the scan.
     """
-    root = Path(folder).resolve()
-    found: dict[str, Path] = {}
-    skipped: list[Skipped] = []
-    seen_dirs: set[tuple[int, int]] = set()
+    scan = _FolderScan(Path(folder).resolve(), max_bytes)
+    # depth first, in name order, with an explicit stack: no recursion limit on deep trees
+    stack = [scan.root]
+    while stack:
+        stack.extend(reversed(scan.visit(stack.pop())))
+    return scan.found, scan.skipped
 
-    def rel(p: Path) -> str:
-        return p.relative_to(root).as_posix()
 
-    def visit(directory: Path) -> list[Path]:
+class _FolderScan:
+    def __init__(self, root: Path, max_bytes: int | None) -> None:
+        self.root, self.max_bytes = root, max_bytes
+        self.found: dict[str, Path] = {}
+        self.skipped: list[Skipped] = []
+        self.seen_dirs: set[tuple[int, int]] = set()
+
+    def rel(self, p: Path) -> str:
+        return p.relative_to(self.root).as_posix()
+
+    def visit(self, directory: Path) -> list[Path]:
         """Record the files of one folder; return its sub-folders, in name order."""
         try:
             st = directory.stat()
         except OSError as exc:
-            skipped.append(Skipped(rel(directory) + "/", f"cannot open folder ({exc.strerror or exc})"))
+            self.skipped.append(Skipped(self.rel(directory) + "/", f"cannot open folder ({exc.strerror or exc})"))
             return []
         key = (st.st_dev, st.st_ino)
-        if key in seen_dirs:
-            skipped.append(Skipped(rel(directory) + "/", "folder already visited (symlink loop)"))
+        if key in self.seen_dirs:
+            self.skipped.append(Skipped(self.rel(directory) + "/", "folder already visited (symlink loop)"))
             return []
-        seen_dirs.add(key)
+        self.seen_dirs.add(key)
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(rel(directory) + "/", f"cannot list folder ({exc.strerror or exc})"))
+            self.skipped.append(Skipped(self.rel(directory) + "/", f"cannot list folder ({exc.strerror or exc})"))
             return []
         subdirs = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
-            name = rel(path)
             try:
-                if entry.is_symlink():
-                    try:
-                        target = path.resolve(strict=True)
-                    except (OSError, RuntimeError):
-                        skipped.append(Skipped(name, "broken or looping symbolic link"))
-                        continue
-                    if not target.is_relative_to(root):
-                        skipped.append(Skipped(name, "symbolic link points outside the folder"))
-                        continue
-                if entry.is_dir():
-                    subdirs.append(path)
-                elif not entry.is_file():
-                    skipped.append(Skipped(name, "not a regular file"))
-                elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                    skipped.append(Skipped(name, f"unsupported file type '{path.suffix or path.name}'"))
-                elif max_bytes is not None and (size := entry.stat().st_size) > max_bytes:
-                    skipped.append(Skipped(name, f"file is {_megabytes(size)}, over the {_megabytes(max_bytes)} "
-                                                 f"limit (set {ENV_MAX_FILE_MB} to change it)"))
-                else:
-                    found[name] = path
+                reason = self.entry(entry, path, subdirs)
             except OSError as exc:
-                skipped.append(Skipped(name, f"cannot read ({exc.strerror or exc})"))
+                reason = f"cannot read ({exc.strerror or exc})"
+            if reason:
+                self.skipped.append(Skipped(self.rel(path), reason))
         return subdirs
 
-    # depth first, in name order, with an explicit stack: no recursion limit on deep trees
-    stack = [root]
-    while stack:
-        stack.extend(reversed(visit(stack.pop())))
-    return found, skipped
+    def entry(self, entry: os.DirEntry, path: Path, subdirs: list[Path]) -> str | None:
+        """File one folder entry (a document, a sub-folder to visit); returns why it is skipped, if it is."""
+        if entry.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                return "broken or looping symbolic link"
+            if not target.is_relative_to(self.root):
+                return "symbolic link points outside the folder"
+        if entry.is_dir():
+            subdirs.append(path)
+        elif not entry.is_file():
+            return "not a regular file"
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return f"unsupported file type '{path.suffix or path.name}'"
+        elif self.max_bytes is not None and (size := entry.stat().st_size) > self.max_bytes:
+            return (f"file is {_megabytes(size)}, over the {_megabytes(self.max_bytes)} "
+                    f"limit (set {ENV_MAX_FILE_MB} to change it)")
+        else:
+            self.found[self.rel(path)] = path
+        return None

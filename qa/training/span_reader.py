@@ -21,6 +21,7 @@ import platform
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -130,11 +131,17 @@ def main(argv=None) -> int:
     return run(ap.parse_args(argv))
 
 
-def run(args) -> int:
+@dataclass
+class TrainResult:
+    step: int
+    total_steps: int
+    windows: int
+    losses: list[float]
+    seconds: float
 
+
+def run(args) -> int:
     import torch
-    from safetensors.torch import load_file, save_file
-    from tqdm import tqdm
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     t_start = time.time()
@@ -155,6 +162,55 @@ def run(args) -> int:
     t0 = time.time()
     feats = featurize(tokenizer, examples, args.max_len, args.stride, train=True)
     print(f"{len(examples)} questions -> {len(feats['input_ids'])} windows in {time.time() - t0:.0f} s", file=sys.stderr)
+    result = train(model, feats, args, out, device)
+
+    scores = {}
+    if args.eval:
+        dev = load_squad(args.eval, args.eval_limit, args.seed)
+        scores = evaluate(model, tokenizer, dev, args, device)
+        print(f"gold-paragraph eval: EM {scores['em']:.4f} F1 {scores['f1']:.4f} on {scores['questions']}", file=sys.stderr)
+
+    model.half().save_pretrained(out, safe_serialization=True)
+    hardware = torch.cuda.get_device_name(0) if device.type == "cuda" else f"CPU ({platform.processor() or 'unknown'})"
+    card = {
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "task": "extractive question answering (start/end span head)",
+        "training_data": f"{Path(args.data).name}: {len(examples)} questions, {result.windows} windows",
+        "hyperparameters": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "warmup", "max_len", "stride",
+                                                            "seed", "limit")},
+        "final_loss": float(np.mean(result.losses[-200:])) if result.losses else None,
+        "eval": {"data": Path(args.eval).name if args.eval else None, **scores},
+        "steps": f"{result.step} of {result.total_steps}",
+        "train_seconds": round(result.seconds, 1),
+        "total_seconds": round(time.time() - t_start, 1),
+        "hardware": hardware,
+        "torch": torch.__version__,
+        "dtype": "float16 (safetensors)",
+    }
+    (out / "training.json").write_text(json.dumps(card, indent=2))
+    (out / "README.md").write_text(model_card(card))
+    print(json.dumps(card))
+    return 0
+
+
+def _schedule(opt, total_steps: int, warmup: float, first: int):
+    """Linear warm-up over ``warmup`` of the steps, then linear decay to 0; resumes at step ``first``."""
+    import torch
+
+    warm = max(1, int(total_steps * warmup))
+
+    def lr_factor(s: int) -> float:
+        s += first
+        return min((s + 1) / warm, max(0.0, (total_steps - s) / max(1, total_steps - warm)))
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+
+
+def train(model, feats: dict, args, out: Path, device) -> TrainResult:
+    """AdamW over shuffled windows, a checkpoint at the end of each epoch (``--resume`` continues from it)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+    from tqdm import tqdm
 
     n = len(feats["input_ids"])
     steps_per_epoch = math.ceil(n / args.batch)
@@ -166,20 +222,12 @@ def run(args) -> int:
         step = json.loads(state_file.read_text())["step"]
         model.load_state_dict(load_file(str(ckpt_file), device=str(device)))
         print(f"resumed at step {step}", file=sys.stderr)
-    warm = max(1, int(total_steps * args.warmup))
-    first = step  # the schedule continues where the checkpoint left it
-
-    def lr_factor(s: int) -> float:
-        s += first
-        return min((s + 1) / warm, max(0.0, (total_steps - s) / max(1, total_steps - warm)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-
+    sched = _schedule(opt, total_steps, args.warmup, first=step)
     rng = np.random.default_rng(args.seed)
     orders = [rng.permutation(n) for _ in range(math.ceil(args.epochs))]
     model.train()
     bar = tqdm(total=total_steps, initial=step, unit="step", file=sys.stderr, mininterval=5)
-    losses = []
+    losses: list[float] = []
     t_train = time.time()
     deadline = time.time() + args.max_minutes * 60 if args.max_minutes else math.inf
     while step < total_steps:
@@ -206,35 +254,7 @@ def run(args) -> int:
             save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(ckpt_file))
             state_file.write_text(json.dumps({"step": step, "total_steps": total_steps}))
     bar.close()
-    train_seconds = time.time() - t_train
-
-    scores = {}
-    if args.eval:
-        dev = load_squad(args.eval, args.eval_limit, args.seed)
-        scores = evaluate(model, tokenizer, dev, args, device)
-        print(f"gold-paragraph eval: EM {scores['em']:.4f} F1 {scores['f1']:.4f} on {scores['questions']}", file=sys.stderr)
-
-    model.half().save_pretrained(out, safe_serialization=True)
-    hardware = torch.cuda.get_device_name(0) if device.type == "cuda" else f"CPU ({platform.processor() or 'unknown'})"
-    card = {
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
-        "task": "extractive question answering (start/end span head)",
-        "training_data": f"{Path(args.data).name}: {len(examples)} questions, {n} windows",
-        "hyperparameters": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "warmup", "max_len", "stride",
-                                                            "seed", "limit")},
-        "final_loss": float(np.mean(losses[-200:])) if losses else None,
-        "eval": {"data": Path(args.eval).name if args.eval else None, **scores},
-        "steps": f"{step} of {total_steps}",
-        "train_seconds": round(train_seconds, 1),
-        "total_seconds": round(time.time() - t_start, 1),
-        "hardware": hardware,
-        "torch": torch.__version__,
-        "dtype": "float16 (safetensors)",
-    }
-    (out / "training.json").write_text(json.dumps(card, indent=2))
-    (out / "README.md").write_text(model_card(card))
-    print(json.dumps(card))
-    return 0
+    return TrainResult(step, total_steps, n, losses, time.time() - t_train)
 
 
 def model_card(c: dict) -> str:
