@@ -240,7 +240,7 @@ def asker(api: HttpApi, questions: list[str], offset: int, stop: threading.Event
         i += 1
         t0 = time.perf_counter()
         try:
-            result = api.call("ask", q, 5, "hybrid")
+            result = api.call("ask", q, 5, "hybrid", None)
             if not isinstance(result, dict) or "answer" not in result:
                 raise ApiError(f"malformed result: {str(result)[:200]}")
             out.append((t0, time.perf_counter() - t0, q, answer_key(result), None))
@@ -271,7 +271,7 @@ def uploader(url: str, path: Path, expected_docs: list[str], delay: float, timeo
         while True:
             t = time.perf_counter()
             try:
-                result = api.call("ask", UPLOAD_Q, 5, "hybrid")
+                result = api.call("ask", UPLOAD_Q, 5, "hybrid", None)
                 c = (result.get("citations") or [None])[0]
                 cited = bool(c and c["source"] == path.name and UPLOAD_A in (result.get("answer") or ""))
                 asks.append((t, time.perf_counter() - t, cited, None if cited else str(result.get("answer"))))
@@ -309,7 +309,7 @@ def sampler(server: Server, stop: threading.Event, samples: list) -> None:
 def ask_each(url: str, questions: list[str], timeout: float) -> dict:
     api = HttpApi(url, timeout)
     try:
-        return {q: answer_key(api.call("ask", q, 5, "hybrid")) for q in questions}
+        return {q: answer_key(api.call("ask", q, 5, "hybrid", None)) for q in questions}
     finally:
         api.close()
 

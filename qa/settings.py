@@ -40,6 +40,8 @@ class Settings:
     reader: str = "trained"
     threshold: float = 0.3  # confidence below which the answer is "not found"
     depth: int = 100  # candidates taken from each retriever before fusion
+    fusion: str = "rrf"  # how hybrid mode fuses the two rankings: "rrf" or a qa.answer.fusion score fusion
+    fusion_weight: float = 0.5  # the dense side's weight in a score fusion
     max_file_mb: float = 20.0  # larger files are skipped by ``qa index`` (0: no limit)
     max_upload_mb: float = 20.0  # largest upload in the chat
     threads: int | None = None  # CPU threads for the models (None: torch's default)
@@ -51,6 +53,12 @@ class Settings:
             raise QAError("k must be at least 1")
         if not self.max_file_mb >= 0 or self.max_file_mb == float("inf"):
             raise QAError(f"the file size limit must be a number of megabytes (0 for no limit), not {self.max_file_mb}")
+        from qa.answer.fusion import FUSIONS
+
+        if self.fusion not in ("rrf", *FUSIONS):
+            raise QAError(f"unknown fusion '{self.fusion}'; choose one of: rrf, {', '.join(FUSIONS)}")
+        if not 0.0 <= self.fusion_weight <= 1.0:
+            raise QAError(f"the fusion weight must be between 0 and 1, not {self.fusion_weight}")
         if self.threads is not None and self.threads < 1:
             raise QAError(f"threads must be at least 1, not {self.threads}")
 

@@ -236,12 +236,23 @@ def test_cli_eval_json_on_the_two_article_slice(tmp_path):
         assert m["citation_accuracy"] >= 0.5 and m["sentence_accuracy"] >= 0.5, mode
         assert 0 < m["latency_p50_ms"] <= m["latency_p95_ms"]
         assert m["latency_ms"]["search"]["p50"] < m["latency_p95_ms"]
+        # calibration: ten bins holding every question; ECE re-adds from the table
+        bins = m["reliability"]
+        assert len(bins) == 10 and sum(b["questions"] for b in bins) == 30
+        ece = sum(b["questions"] / 30 * abs(b["accuracy"] - b["mean_confidence"]) for b in bins if b["questions"])
+        assert m["ece"] == pytest.approx(ece, abs=1e-3) and 0.0 <= m["aurc"] <= 1.0
+        assert 0.0 <= m["answered"] <= 1.0 and (m["answered_accuracy"] is None or 0 <= m["answered_accuracy"] <= 1)
 
     # the per-question lines re-add to the reported figures
     lines = [json.loads(line) for line in details.read_text().splitlines()]
     assert len(lines) == 90
     hybrid = [x for x in lines if x["mode"] == "hybrid"]
     assert sum(x["em"] for x in hybrid) / 30 == pytest.approx(result["em"], abs=1e-4)
+    right = [x["answer"] is not None and x["f1"] >= 0.5 for x in hybrid]
+    answered = sum(x["answer"] is not None for x in hybrid)
+    assert result["answered"] == pytest.approx(answered / 30, abs=1e-4)
+    if answered:
+        assert result["answered_accuracy"] == pytest.approx(sum(right) / answered, abs=1e-4)
     assert sum(x["rank"] is not None and x["rank"] <= 5 for x in hybrid) / 30 == pytest.approx(result["recall@5"])
     for x in hybrid:
         if x["em"] == 1.0:
@@ -293,3 +304,21 @@ def test_eval_refuses_to_write_into_a_foreign_folder(tmp_path):
 def test_cli_eval_user_errors(args, message):
     r = run_qa(*args)
     assert r.returncode == 2 and message in r.stderr
+
+
+def test_eval_scope_article_asks_each_question_of_its_own_article(tmp_path, embedder):
+    from qa.evaluation.harness import run_eval
+
+    details = tmp_path / "d.jsonl"
+    common = dict(modes=["bm25"], limit=12, index_dir=tmp_path / "scratch", progress=False, embedder=embedder)
+    open_ = run_eval(V1_SLICE, **common)
+    result = run_eval(V1_SLICE, **common, details=details, scope="article")
+    assert result["scope"] == "article" and open_["scope"] is None and result["questions"] == 12
+    lines = [json.loads(x) for x in details.read_text().splitlines()]
+    assert all(x["source"] in (None, x["gold_source"]) for x in lines)
+    # BM25 keeps the whole index's statistics: inside its own article the gold passage can only rank higher
+    for k in (1, 5, 20):
+        assert result[f"recall@{k}"] >= open_[f"recall@{k}"], k
+    with pytest.raises(QAError, match="needs --layout article"):
+        run_eval(V1_SLICE, modes=["bm25"], limit=2, progress=False, embedder=embedder, scope="article",
+                 layout="paragraph")

@@ -91,14 +91,14 @@ def _doc_view(service: Service, answer: dict, i: int) -> str:
                                   hint=hint, sentence=sentence, passage=sentence is None)
 
 
-def finish_turn(service: Service, session: dict, k, mode):
+def finish_turn(service: Service, session: dict, k, mode, scope=None):
     session = dict(session or new_session())
     question = session.get("pending")
     if not question:
         return session["messages"], session, gr.update(), gr.update()
     session["pending"] = None
     try:
-        answer = service.ask(question, k=int(k), mode=mode if mode in MODES else None)
+        answer = service.ask(question, k=int(k), mode=mode if mode in MODES else None, scope=scope or None)
         reply = render.render_answer(answer)
         data = answer.to_dict()
     except QAError as exc:
@@ -195,7 +195,7 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
         records = service.documents()
         names = [d.source for d in records]
         return (render.render_documents(records, str(service.docs_dir)),
-                gr.update(choices=names, value=None), header_html(len(records)))
+                gr.update(choices=names, value=None), header_html(len(records)), gr.update(choices=names))
 
     def header_html(n_docs: int) -> str:
         return (f'<div class="qa-header"><div class="qa-title">{TITLE}</div>'
@@ -203,10 +203,12 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
                 f'document{"s" if n_docs != 1 else ""}, each with its source. Nothing leaves this machine.</div></div>')
 
     # API: the same JSON object as `qa ask --json` ------------------------------------------------
-    def ask(question: str, k: int = service.answerer.settings.k, mode: str = service.answerer.settings.mode) -> dict:
-        """Answer a question from the indexed documents; returns the `qa ask --json` object."""
+    def ask(question: str, k: int = service.answerer.settings.k, mode: str = service.answerer.settings.mode,
+            documents: list[str] | None = None) -> dict:
+        """Answer a question from the indexed documents (only from `documents`, names or globs, when given);
+        returns the `qa ask --json` object."""
         try:
-            return service.ask(question, k=int(k), mode=mode).to_dict()
+            return service.ask(question, k=int(k), mode=mode, scope=documents or None).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -280,6 +282,9 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
                                               info="how many retrieved passages the reader considers")
                                 mode = gr.Radio(list(MODES), value=service.answerer.settings.mode, label="Retrieval",
                                                 info="hybrid = meaning + keywords; dense = meaning; bm25 = keywords")
+                            scope = gr.Dropdown(choices=[], value=[], multiselect=True, label="Ask only",
+                                                info="ask only these documents (empty: all of them)",
+                                                elem_id="qa-scope")
                             clear = gr.Button("Clear chat", size="sm", variant="secondary")
                     with gr.Column(scale=2, min_width=320):
                         gr.HTML('<div class="qa-panel-title">Document view</div>')
@@ -306,11 +311,11 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
                 report = gr.JSON(visible=False)
 
         # chat ----------------------------------------------------------------------------------
-        answer_inputs = [session, k, mode]
+        answer_inputs = [session, k, mode, scope]
         answer_outputs = [chatbot, session, cite_choice, docview]
 
-        def finish(s, kk, mm):
-            return finish_turn(service, s, kk, mm)
+        def finish(s, kk, mm, sc):
+            return finish_turn(service, s, kk, mm, sc)
 
         for trigger in (question_box.submit, send.click):
             trigger(start_turn, [question_box, session], [question_box, chatbot, session], queue=False,
@@ -335,7 +340,7 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
                       api_visibility="private")
 
         # documents -----------------------------------------------------------------------------
-        change_outputs = [status, docs_html, remove_choice, header, files]
+        change_outputs = [status, docs_html, remove_choice, header, scope, files]
         files.upload(upload, [files], [report], api_name="upload", concurrency_id="index", concurrency_limit=1,
                      show_progress_on=[status]).then(after_change, [report], change_outputs,
                                                      api_visibility="private")
@@ -345,8 +350,8 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
         rebuild_btn.click(rebuild, None, [report], api_name="rebuild", concurrency_id="index", concurrency_limit=1,
                           show_progress_on=[status]).then(after_change, [report], change_outputs,
                                                           api_visibility="private")
-        documents_tab.select(docs_outputs, None, [docs_html, remove_choice, header], api_visibility="private")
-        demo.load(docs_outputs, None, [docs_html, remove_choice, header], api_visibility="private")
+        documents_tab.select(docs_outputs, None, [docs_html, remove_choice, header, scope], api_visibility="private")
+        demo.load(docs_outputs, None, [docs_html, remove_choice, header, scope], api_visibility="private")
 
         gr.api(ask, api_name="ask", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
         gr.api(documents, api_name="documents")

@@ -50,12 +50,13 @@ class Service:
         except QAError as exc:  # keep answering from the generation already open
             log.warning("index refresh failed: %s", exc)
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, mode: str | None = None,
+            scope: list[str] | None = None) -> Answer:
         self.refresh()
         k = int(k or self.answerer.settings.k)
         if not 1 <= k <= 50:
             raise QAError("the number of passages must be between 1 and 50")
-        return self.answerer.ask(question, k=k, mode=mode)
+        return self.answerer.ask(question, k=k, mode=mode, scope=scope)
 
     def documents(self):
         self.refresh()

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from qa.config import SUPPORTED_SUFFIXES
 from qa.errors import DocumentError, QAError
 from qa.ingest.documents import load_document
+from qa.settings import MB, Settings
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w.\- ()+,]", re.UNICODE)
@@ -71,7 +72,7 @@ def corpus_root(corpus: str | os.PathLike) -> Path:
 
 
 def save_upload(src: str | os.PathLike, original_name: str, corpus: str | os.PathLike,
-                max_bytes: int) -> Saved:
+                max_bytes: int = int(Settings().max_upload_mb * MB)) -> Saved:
     """Copy ``src`` into ``corpus`` under a sanitized ``original_name``; returns what was saved."""
     name = sanitize_filename(original_name)
     root = corpus_root(corpus)

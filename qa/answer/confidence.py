@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 PARAMETERS = Path(__file__).resolve().parents[1] / "models" / "sentence-ranker.json"
 
 
@@ -58,3 +60,68 @@ def sentence_curve(path: Path = PARAMETERS) -> SentenceCurve:
 
 def span_curve(path: Path = PARAMETERS) -> SpanCurve:
     return SpanCurve(**_fields(parameters(path)["span_confidence"], SpanCurve))
+
+
+# --- the trained reader's calibrated confidence ----------------------------------------------------------
+
+ANSWER_FEATURES = (
+    "span_score",  # the span reader's start + end logits
+    "null_margin",  # span score minus its window's [CLS] ("no answer") score
+    "sentence_score",  # the best sentence's ranking score
+    "holder_cosine",  # the answer sentence's cosine with the question
+    "holder_overlap",  # the share of the question's IDF-weighted words the answer sentence holds
+    "dense_agree",  # 1 / (1 + rank) of the answer's passage in the dense ranking (0: not in it)
+    "lexical_agree",  # the same in the BM25 ranking
+    "repeats",  # other passages read that hold the answer text too (0, 1/3, 2/3, 1)
+    "answer_words",  # log(1 + words in the answer)
+    "typed",  # the question asks for a number, date, person, place or name
+)
+CALIBRATION = Path(__file__).resolve().parents[1] / "models" / "confidence.json"
+
+
+def answer_features(reading, candidates) -> np.ndarray | None:
+    """The signals of ``ANSWER_FEATURES`` for a trained-reader ``Reading`` over the ``candidates`` read;
+    None when there is no span."""
+    if reading.sentence is None or reading.span_score is None:
+        return None
+    holder = reading.sentence
+    text = (reading.text or "").lower()
+    others = [c for c in candidates if c is not holder.candidate and text and text in c.chunk.text.lower()]
+    cand = holder.candidate
+    rank = lambda r: 0.0 if r is None else 1.0 / (1 + r)  # noqa: E731
+    return np.array([
+        reading.span_score,
+        reading.span_score - (reading.null_score or 0.0),
+        reading.ranked[0].score,
+        holder.features[0],
+        holder.features[1],
+        rank(cand.dense_rank),
+        rank(cand.lexical_rank),
+        min(len(others), 3) / 3,
+        math.log1p(len(text.split())),
+        float(reading.kind is not None),
+    ], dtype=float)
+
+
+@dataclass(frozen=True)
+class LogisticCalibration:
+    """confidence = sigmoid(bias + weights · standardised features) (Platt scaling over several signals)."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    def __call__(self, x: np.ndarray) -> float:
+        return sigmoid(self.bias + float(((x - self.mean) / self.scale) @ self.weights))
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION) -> LogisticCalibration | None:
+        if not Path(path).exists():
+            return None
+        data = json.loads(Path(path).read_text())
+        if tuple(data["features"]) != ANSWER_FEATURES:
+            raise ValueError(f"{path} is for features {data['features']}, not {ANSWER_FEATURES}")
+        return cls(tuple(data["features"]), np.array(data["mean"]), np.array(data["scale"]),
+                   np.array(data["weights"]), float(data["bias"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 RRF_K = 60
 
 
@@ -12,3 +14,44 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
         for rank, item in enumerate(ranking):
             fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank + 1)
     return fused
+
+
+FUSIONS = ("minmax", "max", "zscore", "cosine_bm25max")
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    span = x.max() - x.min() if x.size else 0.0
+    return (x - x.min()) / span if span > 0 else np.zeros_like(x)
+
+
+def _max(x: np.ndarray) -> np.ndarray:
+    top = x.max() if x.size else 0.0
+    return x / top if top > 0 else np.zeros_like(x)
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    sd = x.std() if x.size else 0.0
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+
+def fuse_scores(dense: np.ndarray, bm25: np.ndarray, *, method: str, weight: float,
+                in_bm25: np.ndarray | None = None) -> np.ndarray:
+    """Convex score fusion ``weight · norm(dense) + (1 − weight) · norm(bm25)`` over one question's
+    candidates. ``dense``: cosine of every candidate; ``bm25``: its BM25 score, 0 where BM25 did not
+    rank it. Normalisations (each side separately, over the candidates): ``minmax`` to [0, 1]; ``max``
+    divides by the best; ``zscore`` centres and scales; ``cosine_bm25max`` keeps the cosine as it is
+    and divides BM25 by its best.
+    """
+    dense = np.asarray(dense, dtype=float)
+    bm25 = np.asarray(bm25, dtype=float)
+    if method == "minmax":
+        d, b = _minmax(dense), _minmax(bm25)
+    elif method == "max":
+        d, b = _max(dense), _max(bm25)
+    elif method == "zscore":
+        d, b = _z(dense), _z(bm25)
+    elif method == "cosine_bm25max":
+        d, b = dense, _max(bm25)
+    else:
+        raise ValueError(f"unknown fusion {method!r}; choose one of {', '.join(FUSIONS)}")
+    return weight * d + (1 - weight) * b

@@ -5,9 +5,11 @@ question -> Query (embed) -> [Candidate] (retrieve) -> Reading (read) -> Answer 
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,21 @@ def clean_question(question: str) -> str:
     if not text:
         raise QAError("the question is empty")
     return text
+
+
+def resolve_scope(store: Store, patterns: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The documents a scope names and their chunk ids. Each pattern is a document's source (its path in
+    the documents folder), a glob over sources (``policies/*.html``) or over file names (``*.pdf``)."""
+    sources = [d.source for d in store.documents()]
+    chosen: dict[str, None] = {}
+    for pattern in patterns:
+        matches = ([s for s in sources if s == pattern]
+                   or [s for s in sources if fnmatch.fnmatchcase(s, pattern)]
+                   or [s for s in sources if fnmatch.fnmatchcase(s.rsplit("/", 1)[-1], pattern)])
+        if not matches:
+            raise QAError(f"no indexed document matches '{pattern}'")
+        chosen.update(dict.fromkeys(matches))
+    return list(chosen), [i for s in chosen for i in store.chunk_ids_of(s)]
 
 
 @dataclass
@@ -93,7 +110,8 @@ class Answerer:
         store, manifest, version = self.index.open()
         with self._swap:
             self.version, self.store, self.manifest = version, store, manifest
-            self.retriever = Retriever(store, depth=self.settings.depth)
+            self.retriever = Retriever(store, depth=self.settings.depth, fusion=self.settings.fusion,
+                                       fusion_weight=self.settings.fusion_weight)
         return True
 
     def warm_up(self) -> None:
@@ -118,17 +136,20 @@ class Answerer:
             notice = notice or f"only the first {MAX_WORDPIECES} word pieces of the question were embedded"
         return question, notice
 
-    def read(self, question: str, *, k: int, mode: str, n_passages: int | None = None) -> Trace:
+    def read(self, question: str, *, k: int, mode: str, n_passages: int | None = None,
+             scope: Sequence[str] | None = None) -> Trace:
         """Retrieve and read a cleaned question: the ``max(k, n_passages)`` best candidates, the first
-        ``k`` read."""
+        ``k`` read; only from the documents ``scope`` names, when given (see ``resolve_scope``)."""
         with self._swap:
             store, retriever = self.store, self.retriever
+        within = resolve_scope(store, scope)[1] if scope else None
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         terms = query_terms(question)
         query = Query(question, terms, self.embedder.encode_queries([question])[0])
         t1 = time.perf_counter()
-        candidates = retriever.run(query, n=max(k, n_passages or 0), mode=mode, rescore=k, timings=timings)
+        candidates = retriever.run(query, n=max(k, n_passages or 0), mode=mode, rescore=k, within=within,
+                                   timings=timings)
         t2 = time.perf_counter()
         query.idf = idf_weights(terms, store.document_frequencies(terms), store.n_chunks)
         reading = self.reader.run(query, candidates[:k])
@@ -137,17 +158,18 @@ class Answerer:
         return Trace(store, query, candidates, reading, timings)
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None,
-            n_passages: int | None = None) -> Answer:
+            n_passages: int | None = None, scope: Sequence[str] | None = None) -> Answer:
         """Answer from the ``k`` best passages (default ``settings.k``); ``n_passages`` (>= k) lists more
-        of the ranking in the result."""
+        of the ranking in the result. ``scope``: ask only these documents (names or globs)."""
         k = self.settings.k if k is None else k
         mode = mode or self.settings.mode
         question, notice = self._check(question, k, mode)
-        trace = self.read(question, k=k, mode=mode, n_passages=n_passages)
+        trace = self.read(question, k=k, mode=mode, n_passages=n_passages, scope=scope)
         store, reading = trace.store, trace.reading
         passages = [self._passage(store, c) for c in trace.candidates]
         answer = Answer(question, None, round(reading.confidence, 4), [], passages, mode, reading.kind, notice,
                         trace.timings)
+        answer.scope = list(scope) if scope else None
         if reading.sentence is None or reading.confidence < self.threshold:
             return answer
         answer.answer = reading.text

@@ -14,7 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from qa.answer import answer_types, rule_span
-from qa.answer.confidence import sentence_curve, span_curve
+from qa.answer.confidence import (
+    LogisticCalibration,
+    answer_features,
+    sentence_curve,
+    span_curve,
+)
 from qa.answer.sentence_ranker import rank_sentences, shipped_weights
 from qa.answer.span_model import SpanReader
 from qa.answer.types import Candidate, Query, Reading, SentenceScore
@@ -31,6 +36,8 @@ class Reader:
         self.windows = windows
         self.sentence_confidence = sentence_curve()
         self.span_confidence = span_curve()
+        # the trained reader's calibrated confidence over several signals, where one is shipped
+        self.calibration = LogisticCalibration.load() if span_reader is not None else None
 
     def run(self, query: Query, candidates: list[Candidate]) -> Reading:
         kind = answer_types.question_type(query.text)
@@ -40,7 +47,11 @@ class Reader:
         for s in scored:
             s.probability = self.sentence_confidence(s.score, 0.0)
         if self.span_reader is not None:
-            return self._read_spans(query.text, kind, scored)
+            reading = self._read_spans(query.text, kind, scored)
+            features = answer_features(reading, candidates) if self.calibration else None
+            if features is not None:
+                reading.confidence = self.calibration(features)
+            return reading
         best = scored[0]
         lead = best.score - scored[1].score if len(scored) > 1 else self.sentence_confidence.max_lead
         start, end = best.start, best.end
@@ -64,7 +75,7 @@ class Reader:
             source_sentence,
         )
         conf = self.span_confidence(span.score, scored[0].score)
-        return Reading(holder, start, end, kind, conf, scored, span.score)
+        return Reading(holder, start, end, kind, conf, scored, span.score, span.null_score)
 
     @staticmethod
     def _window(s: SentenceScore) -> tuple[str, int, SentenceScore]:

@@ -46,6 +46,7 @@ class Answer:
     answer_type: str | None = None
     notice: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    scope: list[str] | None = None  # the documents the question was asked of (None: all)
 
     @property
     def found(self) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 
-from qa.answer.fusion import reciprocal_rank_fusion
+import numpy as np
+
+from qa.answer.fusion import fuse_scores, reciprocal_rank_fusion
 from qa.answer.types import Candidate, Query
 from qa.index.store import Store
 from qa.settings import check_mode
@@ -14,15 +16,16 @@ DEFAULT_DEPTH = 100  # candidates taken from each side before fusion
 
 
 class Retriever:
-    def __init__(self, store: Store, depth: int = DEFAULT_DEPTH) -> None:
+    def __init__(self, store: Store, depth: int = DEFAULT_DEPTH, fusion: str = "rrf", fusion_weight: float = 0.5) -> None:
         self.store = store
         self.depth = depth
+        self.fusion, self.fusion_weight = fusion, fusion_weight
 
-    def run(self, query: Query, *, n: int, mode: str, rescore: int = 0,
+    def run(self, query: Query, *, n: int, mode: str, rescore: int = 0, within: list[int] | None = None,
             timings: dict[str, float] | None = None) -> list[Candidate]:
         """The ``n`` best chunks, best first, with their text fetched. The first ``rescore`` also get a
-        dense score where only BM25 found them (the reader uses it). Adds the milliseconds spent per
-        stage (dense, bm25, fuse) to ``timings``.
+        dense score where only BM25 found them (the reader uses it). ``within``: only these chunk ids (a
+        scope of documents). Adds the milliseconds spent per stage (dense, bm25, fuse) to ``timings``.
 
         Chunks removed by a build that committed meanwhile (PostgreSQL reads live) are left out.
         """
@@ -30,9 +33,9 @@ class Retriever:
         timings = {} if timings is None else timings
         depth = max(self.depth, n)
         t0 = time.perf_counter()
-        dense = self.store.dense_search(query.vector, depth) if mode != "bm25" else []
+        dense = self._dense(query, depth, within) if mode != "bm25" else []
         t1 = time.perf_counter()
-        lexical = self.store.lexical_search(query.terms, depth) if mode != "dense" else []
+        lexical = self.store.lexical_search(query.terms, depth, within=within) if mode != "dense" else []
         t2 = time.perf_counter()
         scores: dict[int, dict] = {}
         for rank, (cid, s) in enumerate(dense):
@@ -40,8 +43,7 @@ class Retriever:
         for rank, (cid, s) in enumerate(lexical):
             scores.setdefault(cid, {"score": s}).update(lexical_score=s, lexical_rank=rank)
         if mode == "hybrid":
-            for cid, s in reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in lexical]]).items():
-                scores[cid]["score"] = s
+            self._fuse(query, scores, dense, lexical)
         ranked = sorted(scores, key=lambda cid: -scores[cid]["score"])[:n]
         t3 = time.perf_counter()
         timings["dense"] = (t1 - t0) * 1000
@@ -50,6 +52,29 @@ class Retriever:
         candidates = [Candidate(chunk, **scores[chunk.id]) for chunk in self.store.chunks(ranked)]
         self._fill_dense_scores(query, candidates[:rescore])
         return candidates
+
+    def _fuse(self, query: Query, scores: dict[int, dict], dense, lexical) -> None:
+        """Set each candidate's fused score."""
+        if self.fusion == "rrf":
+            for cid, s in reciprocal_rank_fusion([[c for c, _ in dense], [c for c, _ in lexical]]).items():
+                scores[cid]["score"] = s
+            return
+        missing = [cid for cid, s in scores.items() if "dense_score" not in s]
+        for cid, cos in (self.store.dense_scores(missing, query.vector) if missing else {}).items():
+            scores[cid]["dense_score"] = cos  # the exact cosine of what only BM25 found
+        ids = list(scores)
+        fused = fuse_scores(np.array([scores[c].get("dense_score", 0.0) for c in ids]),
+                            np.array([scores[c].get("lexical_score", 0.0) for c in ids]),
+                            method=self.fusion, weight=self.fusion_weight)
+        for cid, s in zip(ids, fused):
+            scores[cid]["score"] = float(s)
+
+    def _dense(self, query: Query, depth: int, within: list[int] | None) -> list[tuple[int, float]]:
+        if within is None:
+            return self.store.dense_search(query.vector, depth)
+        # a scope: an exact scan of its chunks (a document or a few hold far fewer than the index)
+        scores = self.store.dense_scores(within, query.vector)
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:depth]
 
     def _fill_dense_scores(self, query: Query, candidates: list[Candidate]) -> None:
         missing = [c.chunk_id for c in candidates if c.dense_score is None]

@@ -28,6 +28,7 @@ class Span:
     passage: int  # index of the passage it is in
     start: int  # character offsets in that passage
     end: int
+    null_score: float = 0.0  # start + end logit of [CLS]: the window's "no answer here" score
 
 
 def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets, max_answer: int = MAX_ANSWER_PIECES,
@@ -112,5 +113,5 @@ class SpanReader:
             offs = [tuple(o) if seq[j] == 1 else None for j, o in enumerate(offsets[i])]
             score, a, b = best_spans(starts[i], ends[i], offs)
             if a is not None:
-                found.append(Span(score, i, a, b))
+                found.append(Span(score, i, a, b, float(starts[i][0] + ends[i][0])))
         return sorted(found, key=lambda s: -s.score)

@@ -72,6 +72,7 @@ class Reading:
     confidence: float
     ranked: list[SentenceScore]  # every sentence read, best first
     span_score: float | None = None  # the trained reader's start + end logits
+    null_score: float | None = None  # its [CLS] score for the window the answer is in
 
     @property
     def text(self) -> str | None:

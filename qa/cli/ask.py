@@ -17,6 +17,9 @@ def register(sub, defaults: Settings) -> None:
     p.add_argument("question", nargs="?", help="the question, '-' for standard input")
     p.add_argument("-k", type=int, default=defaults.k, metavar="N", help=f"passages to read (default {defaults.k})")
     mode_arg(p, defaults)
+    p.add_argument("--doc", action="append", default=None, metavar="NAME",
+                   help="ask only this document (its name in the documents folder, or a glob such as '*.pdf'); "
+                   "repeat for several")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     threshold_arg(p)
     reader_arg(p, defaults)
@@ -75,7 +78,7 @@ def run(args, settings: Settings) -> int:
 
     def one(question: str, keep_going: bool = True) -> int:
         try:
-            answer = answerer.ask(question)
+            answer = answerer.ask(question, scope=args.doc)
         except QAError as exc:
             if not keep_going:
                 raise

@@ -49,6 +49,9 @@ def register(sub, defaults: Settings) -> None:
     reader_arg(p, defaults)
     p.add_argument("--layout", choices=["article", "paragraph"], default="article",
                    help="one document per article (default) or per paragraph (as the yardsticks)")
+    p.add_argument("--scope", choices=["article"], default=None,
+                   help="ask each question of its own article's document only (questions written for one "
+                   "document, such as privacy policies)")
     p.add_argument("--index-dir", default=None, metavar="DIR",
                    help="keep the scratch corpus and index in DIR and reuse them on the next run")
     p.add_argument("--store", default=defaults.store, metavar="URL",
@@ -69,7 +72,7 @@ def run(args, defaults: Settings) -> int:
                               k=args.k, n_passages=args.passages)
     result = run_eval(
         args.data, modes=args.mode, limit=args.limit, seed=args.seed, settings=settings, index_dir=args.index_dir,
-        keep=args.keep, layout=args.layout, progress=not args.quiet, details=args.details,
+        keep=args.keep, layout=args.layout, scope=args.scope, progress=not args.quiet, details=args.details,
     )
     table = format_table(result)
     if args.json:

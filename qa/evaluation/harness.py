@@ -11,7 +11,11 @@ definitions):
 - ``sentence_accuracy``: an answer was given and its cited sentence contains a gold answer text
   (``sentence_accuracy_in_paragraph``: and that sentence lies in the gold paragraph);
 - ``citation_accuracy``: an answer was given and its span lies inside the gold paragraph;
-- ``answered``: share of questions that got an answer rather than "not found";
+- ``answered``: share of questions that got an answer rather than "not found"; ``answered_accuracy``:
+  the share right (F1 >= 0.5) among them;
+- calibration (``qa.evaluation.calibration``): ``ece`` (expected calibration error, 10 bins, a
+  question is right when answered with F1 >= 0.5), ``aurc`` (area under the risk-coverage curve) and
+  ``reliability`` (per bin: questions, mean confidence, share right);
 - SQuAD 2.0 files: ``noanswer_precision`` (of the "not found" answers, the share on impossible
   questions; null when there were none) and ``noanswer_recall`` (of the impossible questions, the
   share answered "not found"); recall, sentence and citation accuracy then count answerable
@@ -35,7 +39,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.answer.results import Answer
 from qa.errors import QAError
+from qa.evaluation.calibration import calibration_report
 from qa.evaluation.metrics import (
     citation_hit,
     exact_match,
@@ -46,7 +52,13 @@ from qa.evaluation.metrics import (
     sentence_hit,
     sentence_in_paragraph_hit,
 )
-from qa.evaluation.squad import SquadSet, load_squad, sample_questions, write_corpus
+from qa.evaluation.squad import (
+    Question,
+    SquadSet,
+    load_squad,
+    sample_questions,
+    write_corpus,
+)
 from qa.settings import MODES, Settings, check_mode
 
 log = logging.getLogger(__name__)
@@ -161,103 +173,134 @@ def _round(x: float | None, nd: int = 4) -> float | None:
     return None if x is None else round(x, nd)
 
 
+@dataclass
+class Scored:
+    """One question asked and scored."""
+
+    question: Question
+    answer: Answer | None  # None: the engine refused the question (counted as "not found")
+    em: float
+    f1: float
+    rank: int | None = None  # first passage that holds the gold answer (answerable questions only)
+    sentence: bool = False
+    sentence_in_paragraph: bool = False
+    cited: bool = False
+
+    @property
+    def prediction(self) -> str | None:
+        return self.answer.answer if self.answer is not None else None
+
+    @property
+    def correct(self) -> bool:
+        """An answer was given and it is right enough (F1 >= 0.5): what the confidence predicts."""
+        return self.prediction is not None and self.f1 >= 0.5
+
+
+def score_question(q: Question, ans: Answer | None, n_passages: int) -> Scored:
+    prediction = ans.answer if ans is not None else None
+    s = Scored(q, ans, exact_match(prediction, q.answers), f1(prediction, q.answers))
+    p = q.paragraph
+    if not q.impossible and ans is not None:
+        s.rank = first_hit_rank(ans.passages[:n_passages], p.source, p.start, p.end, q.answers)
+        s.sentence = sentence_hit(ans, q.answers)
+        s.sentence_in_paragraph = sentence_in_paragraph_hit(ans, p.source, p.start, p.end, q.answers)
+        s.cited = citation_hit(ans, p.source, p.start, p.end)
+    return s
+
+
+def detail_line(s: Scored, mode: str) -> dict:
+    """One line of ``--details``."""
+    q, ans = s.question, s.answer
+    c = ans.citations[0] if ans.citations else None
+    return {
+        "id": q.id, "mode": mode, "question": q.question, "gold": q.answers, "impossible": q.impossible,
+        "answer": s.prediction, "confidence": ans.confidence, "answer_type": ans.answer_type,
+        "rank": s.rank, "em": s.em, "f1": round(s.f1, 4),
+        "sentence": c.sentence if c else None, "source": c.source if c else None,
+        "gold_source": q.paragraph.source, "total_ms": round(ans.timings_ms.get("total", 0.0), 2),
+    }
+
+
 def evaluate_mode(answerer, questions, *, mode: str, k: int, n_passages: int, v2: bool = False,
-                  progress: bool = True, details=None) -> dict:
-    """Ask every question in one mode and score it; returns the metrics (see the module docstring)."""
+                  progress: bool = True, details=None, scope_article: bool = False) -> dict:
+    """Ask every question in one mode and score it; returns the metrics (see the module docstring).
+    ``scope_article``: ask each question of its own article's document only."""
     from tqdm import tqdm
 
     n_passages = max(n_passages, k)
     answerer.ask(questions[0].question, k=k, mode=mode, n_passages=n_passages)  # warm: not timed
-
-    ranks: list[int | None] = []
-    em = f1s = em_ans = f1_ans = 0.0
-    sent = sent_par = cited = answered = 0
-    answerable = impossible = nf_total = nf_right = errors = 0
-    timings: dict[str, list[float]] = {s: [] for s in STAGES}
+    scored: list[Scored] = []
     t0 = time.perf_counter()
     for q in tqdm(questions, desc=f"eval {mode}", unit="q", disable=not progress, file=sys.stderr, mininterval=1.0):
-        p = q.paragraph
         try:
-            ans = answerer.ask(q.question, k=k, mode=mode, n_passages=n_passages)
+            ans = answerer.ask(q.question, k=k, mode=mode, n_passages=n_passages,
+                               scope=[q.paragraph.source] if scope_article else None)
         except QAError as exc:  # e.g. a question with no text: count it as "not found", keep going
-            errors += 1
             ans = None
             if details is not None:
                 details.write(json.dumps({"id": q.id, "mode": mode, "error": str(exc)}) + "\n")
-        prediction = ans.answer if ans is not None else None
-        q_em, q_f1 = exact_match(prediction, q.answers), f1(prediction, q.answers)
-        em += q_em
-        f1s += q_f1
-        answered += prediction is not None
-        if q.impossible:
-            impossible += 1
-            if prediction is None:
-                nf_total += 1
-                nf_right += 1
-            rank = None
-        else:
-            answerable += 1
-            em_ans += q_em
-            f1_ans += q_f1
-            if prediction is None:
-                nf_total += 1
-            rank = first_hit_rank(ans.passages[:n_passages], p.source, p.start, p.end, q.answers) if ans else None
-            ranks.append(rank)
-            if ans is not None:
-                sent += sentence_hit(ans, q.answers)
-                sent_par += sentence_in_paragraph_hit(ans, p.source, p.start, p.end, q.answers)
-                cited += citation_hit(ans, p.source, p.start, p.end)
-        if ans is not None:
-            for stage in STAGES:
-                if stage in ans.timings_ms:
-                    timings[stage].append(ans.timings_ms[stage])
+        scored.append(score_question(q, ans, n_passages))
         if details is not None and ans is not None:
-            c = ans.citations[0] if ans.citations else None
-            details.write(json.dumps({
-                "id": q.id, "mode": mode, "question": q.question, "gold": q.answers, "impossible": q.impossible,
-                "answer": prediction, "confidence": ans.confidence, "answer_type": ans.answer_type,
-                "rank": rank, "em": q_em, "f1": round(q_f1, 4),
-                "sentence": c.sentence if c else None, "source": c.source if c else None,
-                "gold_source": p.source, "total_ms": round(ans.timings_ms.get("total", 0.0), 2),
-            }, ensure_ascii=False) + "\n")
-    seconds = time.perf_counter() - t0
+            details.write(json.dumps(detail_line(scored[-1], mode), ensure_ascii=False) + "\n")
+    out = {"mode": mode, **summarize(scored, n_passages=n_passages, v2=v2)}
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    return out
 
-    n = len(questions)
-    out = {
-        "mode": mode,
-        "questions": n,
-        "answerable": answerable,
-    }
+
+def _share(count: float, total: int) -> float | None:
+    return _round(count / total) if total else None
+
+
+def summarize(scored: list[Scored], *, n_passages: int, v2: bool) -> dict:
+    """The metrics of one mode from its scored questions."""
+    n = len(scored)
+    answerable = [s for s in scored if not s.question.impossible]
+    impossible = [s for s in scored if s.question.impossible]
+    ranks = [s.rank for s in answerable]
+    out: dict = {"questions": n, "answerable": len(answerable)}
     for kk in (1, 5, 20):
         out[f"recall@{kk}"] = _round(recall_at(ranks, kk)) if kk <= n_passages else None
     out["recall_curve"] = [_round(recall_at(ranks, kk)) for kk in range(1, n_passages + 1)]
     out["mrr"] = _round(sum(1 / r for r in ranks if r is not None) / len(ranks)) if ranks else 0.0
     out.update(
-        em=_round(em / n),
-        f1=_round(f1s / n),
-        sentence_accuracy=_round(sent / answerable) if answerable else None,
-        sentence_accuracy_in_paragraph=_round(sent_par / answerable) if answerable else None,
-        citation_accuracy=_round(cited / answerable) if answerable else None,
-        answered=_round(answered / n),
+        em=_round(sum(s.em for s in scored) / n),
+        f1=_round(sum(s.f1 for s in scored) / n),
+        sentence_accuracy=_share(sum(s.sentence for s in answerable), len(answerable)),
+        sentence_accuracy_in_paragraph=_share(sum(s.sentence_in_paragraph for s in answerable), len(answerable)),
+        citation_accuracy=_share(sum(s.cited for s in answerable), len(answerable)),
     )
     if v2:
+        not_found = [s for s in scored if s.prediction is None]
         out.update(
-            impossible=impossible,
-            noanswer_precision=_round(nf_right / nf_total) if nf_total else None,
-            noanswer_recall=_round(nf_right / impossible) if impossible else None,
-            em_answerable=_round(em_ans / answerable) if answerable else None,
-            f1_answerable=_round(f1_ans / answerable) if answerable else None,
+            impossible=len(impossible),
+            noanswer_precision=_share(sum(s.question.impossible for s in not_found), len(not_found)),
+            noanswer_recall=_share(sum(s.prediction is None for s in impossible), len(impossible)),
+            em_answerable=_share(sum(s.em for s in answerable), len(answerable)),
+            f1_answerable=_share(sum(s.f1 for s in answerable), len(answerable)),
         )
-    out["latency_p50_ms"] = _round(percentile(timings["total"], 50), 2)
-    out["latency_p95_ms"] = _round(percentile(timings["total"], 95), 2)
-    out["latency_ms"] = {
-        s: {"p50": _round(percentile(v, 50), 2), "p95": _round(percentile(v, 95), 2),
-            "mean": _round(sum(v) / len(v), 2) if v else None}
-        for s, v in timings.items() if v
-    }
-    out["errors"] = errors
-    out["seconds"] = round(seconds, 2)
+    out.update(calibration_report([s.answer.confidence if s.answer else 0.0 for s in scored],
+                                  [s.correct for s in scored], [s.prediction is not None for s in scored]))
+    out.update(latency(s.answer for s in scored if s.answer is not None))
+    out["errors"] = sum(s.answer is None for s in scored)
     return out
+
+
+def latency(answers) -> dict:
+    """p50 / p95 of the total and per stage, from the engine's own ``timings_ms``."""
+    timings: dict[str, list[float]] = {s: [] for s in STAGES}
+    for ans in answers:
+        for stage in STAGES:
+            if stage in ans.timings_ms:
+                timings[stage].append(ans.timings_ms[stage])
+    return {
+        "latency_p50_ms": _round(percentile(timings["total"], 50), 2),
+        "latency_p95_ms": _round(percentile(timings["total"], 95), 2),
+        "latency_ms": {
+            s: {"p50": _round(percentile(v, 50), 2), "p95": _round(percentile(v, 95), 2),
+                "mean": _round(sum(v) / len(v), 2) if v else None}
+            for s, v in timings.items() if v
+        },
+    }
 
 
 def machine_info() -> dict:
@@ -280,6 +323,13 @@ def machine_info() -> dict:
     return info
 
 
+def check_scope(scope: str | None, layout: str) -> None:
+    if scope not in (None, "article"):
+        raise QAError(f"unknown scope '{scope}'; the only scope is 'article'")
+    if scope and layout != "article":
+        raise QAError("--scope article needs --layout article (one document per article)")
+
+
 def run_eval(
     data: str | Path,
     *,
@@ -290,6 +340,7 @@ def run_eval(
     index_dir: str | Path | None = None,
     keep: bool = False,
     layout: str = "article",
+    scope: str | None = None,
     progress: bool = True,
     details: str | Path | None = None,
     embedder=None,
@@ -301,7 +352,8 @@ def run_eval(
     and ``n_passages`` (passages ranked); default: ``Settings.from_env()``. ``index_dir`` keeps (and
     reuses) the scratch corpus and index there; without it a temporary folder is used and removed
     unless ``keep``. ``settings.store`` (a ``postgresql://`` URL) holds the index instead of the
-    scratch folder; its previous contents are replaced by the data set's documents.
+    scratch folder; its previous contents are replaced by the data set's documents. ``scope="article"``
+    asks each question of its own article only (``Answerer.ask(scope=...)``; article layout only).
     """
     from qa.answer.pipeline import Answerer
     from qa.index.embedder import Embedder
@@ -309,6 +361,7 @@ def run_eval(
     settings = settings or Settings.from_env()
     k, n_passages, store = settings.k, max(settings.n_passages, settings.k), settings.store
     modes = [check_mode(m) for m in (modes or [settings.mode])]
+    check_scope(scope, layout)
     t_start = time.perf_counter()
     squad = load_squad(data)
     questions = sample_questions(squad.questions, limit, seed)
@@ -320,22 +373,44 @@ def run_eval(
         answerer = Answerer(store or workdir / "index", embedder=embedder, settings=settings)
         check_offsets(answerer, squad)
         by_mode = {m: evaluate_mode(answerer, questions, mode=m, k=k, n_passages=n_passages, v2=squad.v2,
-                                    progress=progress, details=sink) for m in modes}
+                                    progress=progress, details=sink, scope_article=scope == "article")
+                   for m in modes}
         answerer.store.close()
     finally:
         if sink:
             sink.close()
-        if temporary and not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif temporary:
-            log.info("qa eval: scratch corpus and index kept in %s", workdir)
+        _clean_up(workdir, temporary=temporary, keep=keep)
 
-    first = by_mode[modes[0]]
     result = {
+        **describe_run(data=data, squad=squad, answerer=answerer, build=build, layout=layout, scope=scope,
+                       limit=limit, seed=seed, k=k, n_passages=n_passages),
+        **by_mode[modes[0]],
+        "modes": modes,
+        "workdir": None if temporary and not keep else str(workdir),
+        "machine": machine_info(),
+        "total_seconds": round(time.perf_counter() - t_start, 2),
+    }
+    if len(modes) > 1:
+        result["by_mode"] = by_mode
+    return result
+
+
+def _clean_up(workdir: Path, *, temporary: bool, keep: bool) -> None:
+    if temporary and not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elif temporary:
+        log.info("qa eval: scratch corpus and index kept in %s", workdir)
+
+
+def describe_run(*, data, squad: SquadSet, answerer, build: BuildInfo, layout: str, scope: str | None,
+                 limit: int | None, seed: int, k: int, n_passages: int) -> dict:
+    """What was evaluated, and how: the data set, the engine's settings, the index build."""
+    return {
         "data": str(data),
         "version": squad.version,
         "squad2": squad.v2,
         "layout": layout,
+        "scope": scope,
         "articles": len(squad.titles),
         "paragraphs": len(squad.paragraphs),
         "questions_in_file": len(squad.questions),
@@ -347,15 +422,7 @@ def run_eval(
         "reader": getattr(answerer, "reader_name", None),
         "store": answerer.index.kind,
         **build.as_dict(),
-        **first,
-        "modes": modes,
-        "workdir": None if temporary and not keep else str(workdir),
-        "machine": machine_info(),
-        "total_seconds": round(time.perf_counter() - t_start, 2),
     }
-    if len(modes) > 1:
-        result["by_mode"] = by_mode
-    return result
 
 
 def _f(x, nd: int = 3) -> str:
@@ -366,7 +433,8 @@ def format_table(result: dict) -> str:
     """The result as Markdown: one row per mode, then the build and latency lines."""
     by_mode = result.get("by_mode") or {result["mode"]: result}
     v2 = result.get("squad2")
-    head = ["mode", "questions", "R@1", "R@5", "R@20", "EM", "F1", "sentence", "citation", "answered"]
+    head = ["mode", "questions", "R@1", "R@5", "R@20", "EM", "F1", "sentence", "citation", "answered",
+            "right/answered", "ECE", "AURC"]
     if v2:
         head += ["no-ans P", "no-ans R"]
     head += ["p50 ms", "p95 ms", "embed p50", "search p50", "read p50"]
@@ -374,7 +442,8 @@ def format_table(result: dict) -> str:
     for mode, r in by_mode.items():
         lat = r.get("latency_ms", {})
         row = [mode, str(r["questions"]), _f(r["recall@1"]), _f(r["recall@5"]), _f(r["recall@20"]),
-               _f(r["em"]), _f(r["f1"]), _f(r["sentence_accuracy"]), _f(r["citation_accuracy"]), _f(r["answered"])]
+               _f(r["em"]), _f(r["f1"]), _f(r["sentence_accuracy"]), _f(r["citation_accuracy"]), _f(r["answered"]),
+               _f(r.get("answered_accuracy")), _f(r.get("ece")), _f(r.get("aurc"))]
         if v2:
             row += [_f(r.get("noanswer_precision")), _f(r.get("noanswer_recall"))]
         row += [_f(r["latency_p50_ms"], 1), _f(r["latency_p95_ms"], 1)]

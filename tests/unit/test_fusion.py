@@ -32,3 +32,45 @@ def test_custom_k():
 def test_no_rankings_or_empty_rankings_give_nothing():
     assert reciprocal_rank_fusion([]) == {}
     assert reciprocal_rank_fusion([[], []]) == {}
+
+
+# --- convex score fusion ---------------------------------------------------------------------------------
+
+from qa.answer.fusion import FUSIONS, fuse_scores  # noqa: E402
+
+
+def test_minmax_fusion_by_hand():
+    dense, bm25 = [0.2, 0.6, 0.4], [10.0, 0.0, 5.0]
+    # min-max: dense -> 0, 1, 0.5; bm25 -> 1, 0, 0.5
+    assert fuse_scores(dense, bm25, method="minmax", weight=0.25).tolist() == pytest.approx([0.75, 0.25, 0.5])
+
+
+def test_max_fusion_by_hand():
+    dense, bm25 = [0.5, 0.25], [4.0, 8.0]
+    # dense / 0.5 -> 1, 0.5; bm25 / 8 -> 0.5, 1
+    assert fuse_scores(dense, bm25, method="max", weight=0.5).tolist() == pytest.approx([0.75, 0.75])
+    assert fuse_scores(dense, bm25, method="max", weight=1.0).tolist() == pytest.approx([1.0, 0.5])
+
+
+def test_zscore_fusion_by_hand():
+    dense, bm25 = [1.0, 3.0], [0.0, 0.0]  # z: -1, 1 (population sd 1); a constant side contributes 0
+    assert fuse_scores(dense, bm25, method="zscore", weight=0.5).tolist() == pytest.approx([-0.5, 0.5])
+
+
+def test_cosine_is_kept_as_is_and_bm25_divided_by_its_best():
+    assert fuse_scores([0.3, 0.9], [2.0, 1.0], method="cosine_bm25max", weight=0.5).tolist() == pytest.approx(
+        [0.5 * 0.3 + 0.5 * 1.0, 0.5 * 0.9 + 0.5 * 0.5])
+
+
+def test_weight_zero_and_one_give_one_side_ranking():
+    import numpy as np
+
+    dense, bm25 = np.array([0.1, 0.9, 0.5]), np.array([3.0, 1.0, 2.0])
+    for method in FUSIONS:
+        assert list(np.argsort(-fuse_scores(dense, bm25, method=method, weight=1.0))) == [1, 2, 0], method
+        assert list(np.argsort(-fuse_scores(dense, bm25, method=method, weight=0.0))) == [0, 2, 1], method
+
+
+def test_unknown_fusion_is_refused():
+    with pytest.raises(ValueError, match="unknown fusion"):
+        fuse_scores([1.0], [1.0], method="sum", weight=0.5)
