@@ -4,10 +4,11 @@
         --details bench/out/eval-v2-details.jsonl --json > bench/out/eval-v2.json
     .venv/bin/python bench/threshold_sweep.py bench/out/eval-v2-details.jsonl
 
-The run must use --threshold 0 so every question carries the answer the reader would give; the answer
+Every details line carries the best span (``best_answer``) whatever the run's threshold; the answer
 at threshold T is then that answer if its confidence >= T, else "not found" (exactly what the engine
-does: the threshold only gates the reader's best span). Prints EM, F1, share answered, sentence accuracy
-(answerable questions) and, for SQuAD 2.0, "not found" precision / recall per threshold and mode.
+does: the threshold only gates the reader's best span). Prints EM, F1, share answered, the share right
+(F1 >= 0.5) among the answered, ECE (``qa.evaluation.calibration``), sentence accuracy (answerable
+questions) and, for SQuAD 2.0, "not found" precision / recall per threshold and mode.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from common import fmt, save
 
-THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8)
+THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def main() -> None:
@@ -28,6 +29,7 @@ def main() -> None:
     ap.add_argument("--name", default=None, help="output name under bench/out (default: from the file name)")
     args = ap.parse_args()
 
+    from qa.evaluation.calibration import expected_calibration_error
     from qa.evaluation.metrics import exact_match, f1
 
     rows = defaultdict(list)
@@ -37,23 +39,31 @@ def main() -> None:
             rows[x["mode"]].append(x)
     result, md = {"bench": "threshold_sweep", "details": args.details, "modes": {}}, []
     for mode, xs in rows.items():
-        if any(x["answer"] is None and x["confidence"] > 0 for x in xs):
-            raise SystemExit("this details file was not made with --threshold 0")
+        for x in xs:  # the best span, quoted or not (details files carry it as best_answer)
+            x["best"] = x.get("best_answer", x["answer"])
+        if any(x["best"] is None and x["confidence"] > 0 for x in xs):
+            raise SystemExit("this details file has no best_answer: make it with --threshold 0")
         v2 = any(x["impossible"] for x in xs)
         md += [f"**{mode}** ({len(xs)} questions)", "",
-               "| threshold | answered | EM | F1 | sentence |" + (" no-ans P | no-ans R | EM answerable |" if v2 else ""),
-               "|---|---|---|---|---|" + ("---|---|---|" if v2 else "")]
+               "| threshold | answered | right/answered | ECE | EM | F1 | sentence |"
+               + (" no-ans P | no-ans R | EM answerable |" if v2 else ""),
+               "|---|---|---|---|---|---|---|" + ("---|---|---|" if v2 else "")]
         table = []
         for t in THRESHOLDS:
-            preds = [(x, x["answer"] if x["confidence"] >= t else None) for x in xs]
+            preds = [(x, x["best"] if x["confidence"] >= t else None) for x in xs]
             em = sum(exact_match(p, x["gold"]) for x, p in preds) / len(xs)
             f = sum(f1(p, x["gold"]) for x, p in preds) / len(xs)
             answered = sum(p is not None for _, p in preds) / len(xs)
             answerable = [(x, p) for x, p in preds if not x["impossible"]]
             sentence = sum(p is not None and bool(x["sentence"]) and any(g in x["sentence"] for g in x["gold"])
                            for x, p in answerable) / len(answerable) if answerable else None
-            row = {"threshold": t, "answered": answered, "em": em, "f1": f, "sentence_accuracy": sentence}
-            cells = [f"{t:.2f}", fmt(answered), fmt(em), fmt(f), fmt(sentence)]
+            right = [p is not None and f1(p, x["gold"]) >= 0.5 for x, p in preds]
+            n_answered = sum(p is not None for _, p in preds)
+            accuracy = sum(right) / n_answered if n_answered else None
+            ece = expected_calibration_error([x["confidence"] for x in xs], right)
+            row = {"threshold": t, "answered": answered, "answered_accuracy": accuracy, "ece": ece, "em": em, "f1": f,
+                   "sentence_accuracy": sentence}
+            cells = [f"{t:.2f}", fmt(answered), fmt(accuracy), fmt(ece), fmt(em), fmt(f), fmt(sentence)]
             if v2:
                 nf = [x for x, p in preds if p is None]
                 imp = [x for x in xs if x["impossible"]]

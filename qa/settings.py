@@ -22,6 +22,7 @@ ENV_STORE = "QA_STORE"
 ENV_READER = "QA_READER"
 ENV_THREADS = "QA_THREADS"
 ENV_MAX_FILE_MB = "QA_MAX_FILE_MB"
+ENV_FUSION = "QA_FUSION"  # e.g. "rrf", or "minmax:0.45" (a score fusion and its dense weight)
 ENV_SERVE_AUTH = "QA_SERVE_AUTH"
 
 MB = 1024 * 1024
@@ -38,10 +39,15 @@ class Settings:
     n_passages: int = 20  # passages ranked (recall@k in ``qa eval``)
     mode: str = "hybrid"
     reader: str = "trained"
-    threshold: float = 0.3  # confidence below which the answer is "not found"
+    # confidence below which the answer is "not found": the lowest at which at least 80% of the answers
+    # given on product reviews (squadshifts-amazon) were right (docs/BENCHMARKS.md, Confidence)
+    threshold: float = 0.6
     depth: int = 100  # candidates taken from each retriever before fusion
-    fusion: str = "rrf"  # how hybrid mode fuses the two rankings: "rrf" or a qa.answer.fusion score fusion
-    fusion_weight: float = 0.5  # the dense side's weight in a score fusion
+    # how hybrid mode fuses the two rankings: "rrf" (reciprocal rank fusion) or a score fusion of
+    # qa.answer.fusion; min-max with 0.45 on the dense side never fell below the better single retriever
+    # on SQuAD train, squadshifts-amazon or PolicyQA (bench/fusion.py; docs/BENCHMARKS.md, Fusion)
+    fusion: str = "minmax"
+    fusion_weight: float = 0.45  # the dense side's weight in a score fusion
     max_file_mb: float = 20.0  # larger files are skipped by ``qa index`` (0: no limit)
     max_upload_mb: float = 20.0  # largest upload in the chat
     threads: int | None = None  # CPU threads for the models (None: torch's default)
@@ -64,8 +70,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
-        """Defaults, then ``QA_INDEX``, ``QA_STORE``, ``QA_READER``, ``QA_THREADS`` and ``QA_MAX_FILE_MB``,
-        then ``overrides`` (None values are ignored)."""
+        """Defaults, then ``QA_INDEX``, ``QA_STORE``, ``QA_READER``, ``QA_THREADS``, ``QA_FUSION`` and
+        ``QA_MAX_FILE_MB``, then ``overrides`` (None values are ignored)."""
         values: dict = {}
         if environ.get(ENV_INDEX):
             values["index"] = environ[ENV_INDEX]
@@ -75,6 +81,11 @@ class Settings:
             values["reader"] = check_reader(environ[ENV_READER].strip(), ENV_READER)
         if environ.get(ENV_THREADS, "").strip():
             values["threads"] = _number(environ[ENV_THREADS], ENV_THREADS, "a number of threads", int)
+        if environ.get(ENV_FUSION, "").strip():
+            method, _, weight = environ[ENV_FUSION].strip().partition(":")
+            values["fusion"] = method
+            if weight:
+                values["fusion_weight"] = _number(weight, ENV_FUSION, "METHOD or METHOD:WEIGHT")
         if environ.get(ENV_MAX_FILE_MB, "").strip():
             values["max_file_mb"] = _megabytes(environ[ENV_MAX_FILE_MB])
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -63,7 +63,8 @@ def test_a_huge_question_gets_a_notice_not_a_crash(store_answerer):
 def test_pdf_markdown_and_html_answers_cite_page_and_section(tmp_path, embedder, location):
     corpus = make_corpus(tmp_path / "docs")
     build_index(corpus, location, embedder=embedder, progress=False)
-    answerer = Answerer(location, embedder=embedder)
+    # threshold 0: this is about where citations point; the glacier answer, right, is given confidence ~0.3
+    answerer = Answerer(location, embedder=embedder, threshold=0)
 
     a = answerer.ask("By 2007 the Aral Sea had declined to what share of its original size?")
     assert a.citations[0].source == "aral.pdf" and a.citations[0].page == 2

@@ -15,7 +15,10 @@ definitions):
   the share right (F1 >= 0.5) among them;
 - calibration (``qa.evaluation.calibration``): ``ece`` (expected calibration error, 10 bins, a
   question is right when answered with F1 >= 0.5), ``aurc`` (area under the risk-coverage curve) and
-  ``reliability`` (per bin: questions, mean confidence, share right);
+  ``reliability`` (per bin: questions, mean confidence, share right); ``ece_span`` is the ECE of the
+  confidence itself: every question's best span judged right or wrong whether or not it cleared the
+  threshold (the questions are asked at threshold 0 and the threshold applied when scoring, exactly
+  as the engine applies it);
 - SQuAD 2.0 files: ``noanswer_precision`` (of the "not found" answers, the share on impossible
   questions; null when there were none) and ``noanswer_recall`` (of the impossible questions, the
   share answered "not found"); recall, sentence and citation accuracy then count answerable
@@ -41,7 +44,7 @@ from pathlib import Path
 
 from qa.answer.results import Answer
 from qa.errors import QAError
-from qa.evaluation.calibration import calibration_report
+from qa.evaluation.calibration import calibration_report, expected_calibration_error
 from qa.evaluation.metrics import (
     citation_hit,
     exact_match,
@@ -178,9 +181,11 @@ class Scored:
     """One question asked and scored."""
 
     question: Question
-    answer: Answer | None  # None: the engine refused the question (counted as "not found")
+    answer: Answer | None  # asked at threshold 0; None: the engine refused the question (an error)
+    given: bool  # the answer clears the threshold: the engine would quote it, not say "not found"
     em: float
     f1: float
+    span_f1: float  # F1 of the best span, given or not
     rank: int | None = None  # first passage that holds the gold answer (answerable questions only)
     sentence: bool = False
     sentence_in_paragraph: bool = False
@@ -188,23 +193,39 @@ class Scored:
 
     @property
     def prediction(self) -> str | None:
-        return self.answer.answer if self.answer is not None else None
+        """What the engine answers at the threshold (None: "not found")."""
+        return self.answer.answer if self.given else None
+
+    @property
+    def confidence(self) -> float:
+        return self.answer.confidence if self.answer is not None else 0.0
 
     @property
     def correct(self) -> bool:
-        """An answer was given and it is right enough (F1 >= 0.5): what the confidence predicts."""
-        return self.prediction is not None and self.f1 >= 0.5
+        """An answer was given and it is right enough (F1 >= 0.5)."""
+        return self.given and self.f1 >= 0.5
+
+    @property
+    def span_right(self) -> bool:
+        """The best span, given or not, is right enough: what the confidence itself predicts."""
+        return self.span_f1 >= 0.5
 
 
-def score_question(q: Question, ans: Answer | None, n_passages: int) -> Scored:
-    prediction = ans.answer if ans is not None else None
-    s = Scored(q, ans, exact_match(prediction, q.answers), f1(prediction, q.answers))
+def score_question(q: Question, ans: Answer | None, n_passages: int, threshold: float) -> Scored:
+    """Score an answer asked at threshold 0 as the engine would give it at ``threshold`` (the threshold
+    only decides between quoting the best span and "not found")."""
+    best = ans.answer if ans is not None else None
+    given = best is not None and ans.confidence >= threshold
+    prediction = best if given else None
+    s = Scored(q, ans, given, exact_match(prediction, q.answers), f1(prediction, q.answers),
+               f1(best, q.answers) if best is not None else 0.0)
     p = q.paragraph
     if not q.impossible and ans is not None:
         s.rank = first_hit_rank(ans.passages[:n_passages], p.source, p.start, p.end, q.answers)
-        s.sentence = sentence_hit(ans, q.answers)
-        s.sentence_in_paragraph = sentence_in_paragraph_hit(ans, p.source, p.start, p.end, q.answers)
-        s.cited = citation_hit(ans, p.source, p.start, p.end)
+        if given:
+            s.sentence = sentence_hit(ans, q.answers)
+            s.sentence_in_paragraph = sentence_in_paragraph_hit(ans, p.source, p.start, p.end, q.answers)
+            s.cited = citation_hit(ans, p.source, p.start, p.end)
     return s
 
 
@@ -214,17 +235,19 @@ def detail_line(s: Scored, mode: str) -> dict:
     c = ans.citations[0] if ans.citations else None
     return {
         "id": q.id, "mode": mode, "question": q.question, "gold": q.answers, "impossible": q.impossible,
-        "answer": s.prediction, "confidence": ans.confidence, "answer_type": ans.answer_type,
+        "answer": s.prediction, "best_answer": ans.answer, "confidence": ans.confidence,
+        "answer_type": ans.answer_type,
         "rank": s.rank, "em": s.em, "f1": round(s.f1, 4),
         "sentence": c.sentence if c else None, "source": c.source if c else None,
         "gold_source": q.paragraph.source, "total_ms": round(ans.timings_ms.get("total", 0.0), 2),
     }
 
 
-def evaluate_mode(answerer, questions, *, mode: str, k: int, n_passages: int, v2: bool = False,
+def evaluate_mode(answerer, questions, *, mode: str, k: int, n_passages: int, threshold: float, v2: bool = False,
                   progress: bool = True, details=None, scope_article: bool = False) -> dict:
-    """Ask every question in one mode and score it; returns the metrics (see the module docstring).
-    ``scope_article``: ask each question of its own article's document only."""
+    """Ask every question in one mode and score it at ``threshold``; returns the metrics (see the module
+    docstring). The answerer must answer at threshold 0. ``scope_article``: ask each question of its own
+    article's document only."""
     from tqdm import tqdm
 
     n_passages = max(n_passages, k)
@@ -239,7 +262,7 @@ def evaluate_mode(answerer, questions, *, mode: str, k: int, n_passages: int, v2
             ans = None
             if details is not None:
                 details.write(json.dumps({"id": q.id, "mode": mode, "error": str(exc)}) + "\n")
-        scored.append(score_question(q, ans, n_passages))
+        scored.append(score_question(q, ans, n_passages, threshold))
         if details is not None and ans is not None:
             details.write(json.dumps(detail_line(scored[-1], mode), ensure_ascii=False) + "\n")
     out = {"mode": mode, **summarize(scored, n_passages=n_passages, v2=v2)}
@@ -278,8 +301,9 @@ def summarize(scored: list[Scored], *, n_passages: int, v2: bool) -> dict:
             em_answerable=_share(sum(s.em for s in answerable), len(answerable)),
             f1_answerable=_share(sum(s.f1 for s in answerable), len(answerable)),
         )
-    out.update(calibration_report([s.answer.confidence if s.answer else 0.0 for s in scored],
-                                  [s.correct for s in scored], [s.prediction is not None for s in scored]))
+    confidences = [s.confidence for s in scored]
+    out.update(calibration_report(confidences, [s.correct for s in scored], [s.given for s in scored]))
+    out["ece_span"] = _round(expected_calibration_error(confidences, [s.span_right for s in scored]))
     out.update(latency(s.answer for s in scored if s.answer is not None))
     out["errors"] = sum(s.answer is None for s in scored)
     return out
@@ -370,9 +394,11 @@ def run_eval(
     sink = open(details, "w", encoding="utf-8") if details else None
     try:
         build = build_eval_index(squad, workdir, layout=layout, embedder=embedder, progress=progress, store=store)
-        answerer = Answerer(store or workdir / "index", embedder=embedder, settings=settings)
+        # asked at threshold 0 and scored at the threshold: every question carries the best span
+        answerer = Answerer(store or workdir / "index", embedder=embedder, settings=settings.with_(threshold=0.0))
         check_offsets(answerer, squad)
-        by_mode = {m: evaluate_mode(answerer, questions, mode=m, k=k, n_passages=n_passages, v2=squad.v2,
+        by_mode = {m: evaluate_mode(answerer, questions, mode=m, k=k, n_passages=n_passages,
+                                    threshold=settings.threshold, v2=squad.v2,
                                     progress=progress, details=sink, scope_article=scope == "article")
                    for m in modes}
         answerer.store.close()
@@ -383,7 +409,7 @@ def run_eval(
 
     result = {
         **describe_run(data=data, squad=squad, answerer=answerer, build=build, layout=layout, scope=scope,
-                       limit=limit, seed=seed, k=k, n_passages=n_passages),
+                       limit=limit, seed=seed, k=k, n_passages=n_passages, threshold=settings.threshold),
         **by_mode[modes[0]],
         "modes": modes,
         "workdir": None if temporary and not keep else str(workdir),
@@ -403,7 +429,7 @@ def _clean_up(workdir: Path, *, temporary: bool, keep: bool) -> None:
 
 
 def describe_run(*, data, squad: SquadSet, answerer, build: BuildInfo, layout: str, scope: str | None,
-                 limit: int | None, seed: int, k: int, n_passages: int) -> dict:
+                 limit: int | None, seed: int, k: int, n_passages: int, threshold: float) -> dict:
     """What was evaluated, and how: the data set, the engine's settings, the index build."""
     return {
         "data": str(data),
@@ -418,7 +444,7 @@ def describe_run(*, data, squad: SquadSet, answerer, build: BuildInfo, layout: s
         "seed": seed,
         "k": k,
         "n_passages": n_passages,
-        "threshold": answerer.threshold,
+        "threshold": threshold,
         "reader": getattr(answerer, "reader_name", None),
         "store": answerer.index.kind,
         **build.as_dict(),

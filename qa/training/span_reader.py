@@ -270,7 +270,7 @@ def model_card(c: dict) -> str:
 - Hyperparameters: {hp}; AdamW (weight decay 0.01), linear warm-up and decay, bf16 autocast on GPU.
 - Score: {score}.
 - Training time: {c['train_seconds']} s of training ({c['total_seconds']} s in all) on {c['hardware']}, torch {c['torch']}.
-- Weights: {c['dtype']}. Made by `python -m qa.training.span_reader` (see qa/train_reader.py).
+- Weights: {c['dtype']}. Made by `qa train-reader` (see qa/training/span_reader.py).
 - Limits: trained on English Wikipedia paragraphs; it always proposes a span (it was not trained to abstain),
   so the engine decides "not found" from its own calibrated confidence.
 """
