@@ -87,6 +87,7 @@ def amazon_questions(n: int, seed: int) -> list[tuple[str, list[str], bool]]:
 def fit(X: np.ndarray, y: np.ndarray) -> dict:
     from sklearn.linear_model import LogisticRegression
 
+    X = np.where(np.isnan(X), np.nanmean(X, axis=0), X)  # a retriever with nothing to rank: average
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1.0
     clf = LogisticRegression(C=1.0, max_iter=1000).fit((X - mean) / scale, y)

@@ -81,22 +81,28 @@ CALIBRATION = Path(__file__).resolve().parents[1] / "models" / "confidence.json"
 
 def answer_features(reading, candidates) -> np.ndarray | None:
     """The signals of ``ANSWER_FEATURES`` for a trained-reader ``Reading`` over the ``candidates`` read;
-    None when there is no span."""
+    None when there is no span. A retriever that did not run (``--mode dense`` or ``bm25``) gives NaN for
+    its agreement signal: unknown, not "ranked nowhere"."""
     if reading.sentence is None or reading.span_score is None:
         return None
     holder = reading.sentence
     text = (reading.text or "").lower()
     others = [c for c in candidates if c is not holder.candidate and text and text in c.chunk.text.lower()]
     cand = holder.candidate
-    rank = lambda r: 0.0 if r is None else 1.0 / (1 + r)  # noqa: E731
+    dense_ran = any(c.dense_rank is not None for c in candidates)
+    lexical_ran = any(c.lexical_rank is not None for c in candidates)
+
+    def agree(r: int | None, ran: bool) -> float:
+        return math.nan if not ran else 0.0 if r is None else 1.0 / (1 + r)
+
     return np.array([
         reading.span_score,
         reading.span_score - (reading.null_score or 0.0),
         reading.ranked[0].score,
         holder.features[0],
         holder.features[1],
-        rank(cand.dense_rank),
-        rank(cand.lexical_rank),
+        agree(cand.dense_rank, dense_ran),
+        agree(cand.lexical_rank, lexical_ran),
         min(len(others), 3) / 3,
         math.log1p(len(text.split())),
         float(reading.kind is not None),
@@ -114,7 +120,9 @@ class LogisticCalibration:
     bias: float
 
     def __call__(self, x: np.ndarray) -> float:
-        return sigmoid(self.bias + float(((x - self.mean) / self.scale) @ self.weights))
+        """Unknown signals (NaN) count as average: they move the confidence neither way."""
+        z = np.nan_to_num((x - self.mean) / self.scale, nan=0.0)
+        return sigmoid(self.bias + float(z @ self.weights))
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> LogisticCalibration | None:

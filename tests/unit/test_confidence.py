@@ -63,3 +63,62 @@ def test_curves_load_from_another_file(tmp_path):
     assert sentence_curve(path) == SentenceCurve(1.0, 2.0, 3.0, 4.0)  # values made floats, extra keys ignored
     assert span_curve(path) == SpanCurve(0.0, 1.0, 2.0)
     assert span_curve(path)(1.0, 1.0) == pytest.approx(sigmoid(3.0))
+
+
+# --- the calibrated confidence over several signals --------------------------------------------------------
+
+
+from qa.answer.confidence import ANSWER_FEATURES, LogisticCalibration, answer_features  # noqa: E402
+from qa.answer.types import Candidate, Reading, SentenceScore  # noqa: E402
+from qa.index.store import StoredChunk  # noqa: E402
+
+
+def _calibration(weights, bias=0.0):
+    n = len(ANSWER_FEATURES)
+    return LogisticCalibration(ANSWER_FEATURES, np.zeros(n), np.ones(n), np.array(weights, dtype=float), bias)
+
+
+def test_logistic_calibration_by_hand():
+    cal = _calibration([1.0] + [0.0] * (len(ANSWER_FEATURES) - 1), bias=-2.0)
+    x = np.zeros(len(ANSWER_FEATURES))
+    x[0] = 2.0
+    assert cal(x) == pytest.approx(0.5)  # sigmoid(-2 + 2)
+    x[0] = 4.0
+    assert cal(x) == pytest.approx(1 / (1 + math.exp(-2)))
+
+
+def test_an_unknown_signal_counts_as_average():
+    n = len(ANSWER_FEATURES)
+    cal = LogisticCalibration(ANSWER_FEATURES, np.full(n, 3.0), np.full(n, 2.0), np.ones(n), 0.0)
+    x = np.full(n, 3.0)  # every signal at its mean: sigmoid(0)
+    x[5] = math.nan
+    assert cal(x) == pytest.approx(0.5)
+
+
+def test_the_shipped_calibration_loads_and_names_its_features():
+    cal = LogisticCalibration.load()
+    assert cal is not None and cal.features == ANSWER_FEATURES
+    assert cal.weights.shape == cal.mean.shape == cal.scale.shape == (len(ANSWER_FEATURES),)
+
+
+def _chunk(cid, text):
+    return StoredChunk(cid, f"d{cid}.txt", cid, 0, len(text), text, None, None, [(0, len(text))],
+                       np.zeros((1, 384), dtype=np.float32))
+
+
+def test_answer_features_by_hand():
+    a = Candidate(_chunk(1, "The bell was cast in 1790 by Paul Revere."), 0.9, dense_rank=1, lexical_rank=0)
+    b = Candidate(_chunk(2, "Revere cast it in 1790, records say."), 0.5, dense_rank=0, lexical_rank=None)
+    holder = SentenceScore(a, 0, 0, len(a.chunk.text), np.array([0.8, 0.6, 0.7, 1.0, 1.0, 0.0]), score=12.0)
+    reading = Reading(holder, 21, 25, "date", 0.0, [holder], span_score=15.0, null_score=-3.0)
+    assert reading.text == "1790"
+    x = answer_features(reading, [a, b])
+    expected = [15.0, 18.0, 12.0, 0.8, 0.6, 1 / 2, 1.0, 1 / 3, math.log1p(1), 1.0]
+    assert x.tolist() == pytest.approx(expected)
+    # in dense mode BM25 never ran: its agreement is unknown, not "ranked nowhere"
+    a.lexical_rank = None
+    assert math.isnan(answer_features(reading, [a, b])[6])
+
+
+def test_no_span_no_features():
+    assert answer_features(Reading(None, None, None, None, 0.0, []), []) is None

@@ -12,8 +12,22 @@ def test_defaults_with_an_empty_environment():
     s = Settings.from_env({})
     assert s == Settings()
     assert (s.index, s.store, s.corpus, s.k, s.n_passages, s.mode, s.reader, s.threshold, s.depth) == (
-        "index", None, "seeds", 5, 20, "hybrid", "trained", 0.3, 100)
+        "index", None, "seeds", 5, 20, "hybrid", "trained", 0.6, 100)
     assert (s.max_file_mb, s.max_upload_mb, s.threads) == (20.0, 20.0, None)
+    assert (s.fusion, s.fusion_weight) == ("minmax", 0.45)
+
+
+def test_fusion_from_the_environment():
+    assert (Settings.from_env({"QA_FUSION": "rrf"}).fusion, Settings.from_env({"QA_FUSION": "rrf"}).fusion_weight) == (
+        "rrf", 0.45)
+    s = Settings.from_env({"QA_FUSION": " zscore:0.3 "})
+    assert (s.fusion, s.fusion_weight) == ("zscore", 0.3)
+    with pytest.raises(QAError, match="unknown fusion 'sum'"):
+        Settings.from_env({"QA_FUSION": "sum"})
+    with pytest.raises(QAError, match="QA_FUSION must be METHOD or METHOD:WEIGHT"):
+        Settings.from_env({"QA_FUSION": "minmax:heavy"})
+    with pytest.raises(QAError, match="between 0 and 1"):
+        Settings.from_env({"QA_FUSION": "minmax:1.5"})
 
 
 def test_the_environment_is_read():
