@@ -7,7 +7,7 @@ CORPUS ?= seeds
 INDEX ?= index
 TORCH := torch==2.13.0
 
-.PHONY: run test install install-test index clean
+.PHONY: run test unit install install-test index clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ run: index
 
 test: install-test
 	$(PY) -m pytest -q
+
+# the fast tier: no model, a few seconds
+unit: install-test
+	$(PY) -m pytest -q -m unit
 
 clean:
 	rm -rf $(VENV) $(INDEX)/CURRENT $(INDEX)/gen-* $(INDEX)/tmp-* $(INDEX)/.lock

@@ -5,7 +5,7 @@
 
 Each argument is LABEL=DETAILS (the lines of ``--mode``, default hybrid, are plotted). The confidence
 of every question is binned as in ``qa.evaluation.calibration``; a point is (mean confidence, share of
-best spans right) for bins holding at least 5 questions, its size the number of questions. The figure
+best spans right) for bins holding at least 5 questions, labelled with their number of questions. The figure
 uses ``ece_span`` semantics: every question's best span, given or not, so the threshold does not move it.
 """
 

@@ -14,7 +14,8 @@ definitions):
 - ``answered``: share of questions that got an answer rather than "not found"; ``answered_accuracy``:
   the share right (F1 >= 0.5) among them;
 - calibration (``qa.evaluation.calibration``): ``ece`` (expected calibration error, 10 bins, a
-  question is right when answered with F1 >= 0.5), ``aurc`` (area under the risk-coverage curve) and
+  question is right when answered with F1 >= 0.5), ``aurc`` (area under the risk-coverage curve of the
+  best spans: it covers every threshold, so the run's own threshold does not enter it) and
   ``reliability`` (per bin: questions, mean confidence, share right); ``ece_span`` is the ECE of the
   confidence itself: every question's best span judged right or wrong whether or not it cleared the
   threshold (the questions are asked at threshold 0 and the threshold applied when scoring, exactly
@@ -44,7 +45,7 @@ from pathlib import Path
 
 from qa.answer.results import Answer
 from qa.errors import QAError
-from qa.evaluation.calibration import calibration_report, expected_calibration_error
+from qa.evaluation.calibration import aurc, calibration_report, expected_calibration_error
 from qa.evaluation.metrics import (
     citation_hit,
     exact_match,
@@ -303,7 +304,9 @@ def summarize(scored: list[Scored], *, n_passages: int, v2: bool) -> dict:
         )
     confidences = [s.confidence for s in scored]
     out.update(calibration_report(confidences, [s.correct for s in scored], [s.given for s in scored]))
-    out["ece_span"] = _round(expected_calibration_error(confidences, [s.span_right for s in scored]))
+    span_right = [s.span_right for s in scored]
+    out["ece_span"] = _round(expected_calibration_error(confidences, span_right))
+    out["aurc"] = _round(aurc(confidences, span_right))  # selective answering: over every threshold at once
     out.update(latency(s.answer for s in scored if s.answer is not None))
     out["errors"] = sum(s.answer is None for s in scored)
     return out
