@@ -372,16 +372,12 @@ def run_eval(
     details: str | Path | None = None,
     embedder=None,
 ) -> dict:
-    """Build a scratch index of ``data`` and evaluate each mode on it. Returns the result object.
-
-    The top level holds the first mode's metrics (so one mode gives a flat object); with several modes
-    ``by_mode`` holds each. ``settings`` gives the engine's reader, threshold, ``k`` (passages read)
-    and ``n_passages`` (passages ranked); default: ``Settings.from_env()``. ``index_dir`` keeps (and
-    reuses) the scratch corpus and index there; without it a temporary folder is used and removed
-    unless ``keep``. ``settings.store`` (a ``postgresql://`` URL) holds the index instead of the
-    scratch folder; its previous contents are replaced by the data set's documents. ``scope="article"``
-    asks each question of its own article only (``Answerer.ask(scope=...)``; article layout only).
-    """
+    """Build a scratch index of ``data`` and evaluate each mode on it; returns the result object: the first
+    mode's metrics at the top level, each mode's in ``by_mode`` when there are several. ``settings``
+    (default ``Settings.from_env()``) gives the reader, threshold, ``k``, ``n_passages`` and ``store`` (a
+    ``postgresql://`` URL whose contents are replaced by the data set). ``index_dir`` keeps and reuses the
+    scratch corpus and index; else a temporary folder is removed unless ``keep``. ``scope="article"``
+    asks each question of its own article only (article layout only)."""
     from qa.answer.pipeline import Answerer
     from qa.index.embedder import Embedder
 
@@ -401,9 +397,8 @@ def run_eval(
         answerer = Answerer(store or workdir / "index", embedder=embedder, settings=settings.with_(threshold=0.0))
         check_offsets(answerer, squad)
         by_mode = {m: evaluate_mode(answerer, questions, mode=m, k=k, n_passages=n_passages,
-                                    threshold=settings.threshold, v2=squad.v2,
-                                    progress=progress, details=sink, scope_article=scope == "article")
-                   for m in modes}
+                                    threshold=settings.threshold, v2=squad.v2, progress=progress, details=sink,
+                                    scope_article=scope == "article") for m in modes}
         answerer.store.close()
     finally:
         if sink:
