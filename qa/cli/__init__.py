@@ -30,12 +30,22 @@ def build_parser(defaults: Settings | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrLines(logging.Handler):
+    """Each record as one line on whatever ``sys.stderr`` is when it is emitted."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging's own convention
+            self.handleError(record)
+
+
 def _log_to_stderr() -> None:
     """The library reports through ``logging`` (logger ``qa``); the command shows those lines as they are."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     log = logging.getLogger("qa")
-    log.addHandler(handler)
+    if any(isinstance(h, _StderrLines) for h in log.handlers):  # main() called again in one process
+        return
+    log.addHandler(_StderrLines())
     log.setLevel(logging.INFO)
     log.propagate = False
 
