@@ -326,6 +326,19 @@ def test_api_ask_returns_the_cli_json_shape(client, ui_server, answerer):
     assert bm25["mode"] == "bm25" and len(bm25["passages"]) <= 3
 
 
+def test_api_ask_within_named_documents(client, ui_server):
+    source = "000_68c7ef664bad3911.txt"
+    scoped = client.predict(JAPAN_Q, 5, "hybrid", [source], api_name="/ask")
+    assert scoped["scope"] == [source] and {p["source"] for p in scoped["passages"]} == {source}
+    assert scoped["answer"] == "$16 billion"
+    glob = client.predict(JAPAN_Q, 5, "hybrid", ["000_*.txt"], api_name="/ask")
+    assert glob["answer"] == "$16 billion" and glob["scope"] == ["000_*.txt"]
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="no indexed document matches 'nothing.pdf'"):
+        client.predict(JAPAN_Q, 5, "hybrid", ["nothing.pdf"], api_name="/ask")
+
+
 def test_api_off_topic_question_is_not_found(client):
     result = client.predict(OFF_TOPIC_Q, 5, "hybrid", api_name="/ask")
     assert result["answer"] is None and result["citations"] == [] and result["passages"]
