@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer.fusion import FUSIONS, fuse_scores
+from qa.answer.retriever import dense_search
 from qa.evaluation.harness import build_eval_index, prepare_workdir
 from qa.evaluation.metrics import passage_hit, recall_at
 from qa.evaluation.squad import SquadSet, load_squad, sample_questions
@@ -60,11 +61,8 @@ def collect(store, embedder, questions, depth: int, scope_article: bool = False)
 
     for q in tqdm(questions, desc="collect", file=sys.stderr, mininterval=2):
         qvec = embedder.encode_queries([q.question])[0]
-        if scope_article:  # as Answerer.ask(scope=[its document]): an exact scan of the document's chunks
-            within = store.chunk_ids_of(q.paragraph.source)
-            dense = sorted(store.dense_scores(within, qvec).items(), key=lambda kv: (-kv[1], kv[0]))[:depth]
-        else:
-            within, dense = None, store.dense_search(qvec, depth)
+        within = store.chunk_ids_of(q.paragraph.source) if scope_article else None  # as Answerer.ask(scope=...)
+        dense = dense_search(store, qvec, depth, within)
         lexical = store.lexical_search(query_terms(q.question), depth, within=within)
         ids = list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical]))
         dscore = dict(dense)
@@ -110,8 +108,7 @@ def rrf(r, k=60):
 
 def fused(method: str, weight: float):
     def order(r):
-        s = fuse_scores(np.array(r["dense"]), np.array(r["bm25"]), in_bm25=np.array([x is not None for x in r["bm25_rank"]]),
-                        method=method, weight=weight)
+        s = fuse_scores(np.array(r["dense"]), np.array(r["bm25"]), method=method, weight=weight)
         return list(np.argsort(-s, kind="stable"))
     return order
 

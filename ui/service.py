@@ -20,6 +20,7 @@ from qa.answer.pipeline import Answerer
 from qa.answer.results import Answer
 from qa.errors import QAError
 from qa.index.indexer import IndexReport, build_index
+from qa.settings import MB
 
 from .uploads import UploadError, delete_document, save_upload
 
@@ -38,7 +39,7 @@ class Service:
         or PostgreSQL)."""
         self.answerer = answerer
         self.docs_dir = Path(docs_dir)
-        self.max_upload_bytes = int(answerer.settings.max_upload_mb * 1024 * 1024)
+        self.max_upload_bytes = int(answerer.settings.max_upload_mb * MB)
         self._changes = threading.Lock()
 
     # --- reading ---------------------------------------------------------------------------------

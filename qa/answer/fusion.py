@@ -34,8 +34,7 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
-def fuse_scores(dense: np.ndarray, bm25: np.ndarray, *, method: str, weight: float,
-                in_bm25: np.ndarray | None = None) -> np.ndarray:
+def fuse_scores(dense: np.ndarray, bm25: np.ndarray, *, method: str, weight: float) -> np.ndarray:
     """Convex score fusion ``weight · norm(dense) + (1 − weight) · norm(bm25)`` over one question's
     candidates. ``dense``: cosine of every candidate; ``bm25``: its BM25 score, 0 where BM25 did not
     rank it. Normalisations (each side separately, over the candidates): ``minmax`` to [0, 1]; ``max``

@@ -12,11 +12,19 @@ from qa.answer.types import Candidate, Query
 from qa.index.store import Store
 from qa.settings import check_mode
 
-DEFAULT_DEPTH = 100  # candidates taken from each side before fusion
+
+def dense_search(store: Store, vector, k: int, within: list[int] | None = None) -> list[tuple[int, float]]:
+    """(chunk id, cosine) of the ``k`` nearest chunks; only among ``within`` when given, by an exact scan
+    of those chunks (a scope of a few documents holds far fewer chunks than the index)."""
+    if within is None:
+        return store.dense_search(vector, k)
+    return sorted(store.dense_scores(within, vector).items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
 
 class Retriever:
-    def __init__(self, store: Store, depth: int = DEFAULT_DEPTH, fusion: str = "rrf", fusion_weight: float = 0.5) -> None:
+    def __init__(self, store: Store, *, depth: int, fusion: str, fusion_weight: float) -> None:
+        """``depth``: candidates taken from each side before fusion; ``fusion`` / ``fusion_weight``: see
+        ``qa.settings.Settings``."""
         self.store = store
         self.depth = depth
         self.fusion, self.fusion_weight = fusion, fusion_weight
@@ -33,7 +41,7 @@ class Retriever:
         timings = {} if timings is None else timings
         depth = max(self.depth, n)
         t0 = time.perf_counter()
-        dense = self._dense(query, depth, within) if mode != "bm25" else []
+        dense = dense_search(self.store, query.vector, depth, within) if mode != "bm25" else []
         t1 = time.perf_counter()
         lexical = self.store.lexical_search(query.terms, depth, within=within) if mode != "dense" else []
         t2 = time.perf_counter()
@@ -68,13 +76,6 @@ class Retriever:
                             method=self.fusion, weight=self.fusion_weight)
         for cid, s in zip(ids, fused):
             scores[cid]["score"] = float(s)
-
-    def _dense(self, query: Query, depth: int, within: list[int] | None) -> list[tuple[int, float]]:
-        if within is None:
-            return self.store.dense_search(query.vector, depth)
-        # a scope: an exact scan of its chunks (a document or a few hold far fewer than the index)
-        scores = self.store.dense_scores(within, query.vector)
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:depth]
 
     def _fill_dense_scores(self, query: Query, candidates: list[Candidate]) -> None:
         missing = [c.chunk_id for c in candidates if c.dense_score is None]

@@ -76,14 +76,16 @@ def aurc(confidences: Sequence[float], correct: Sequence[bool]) -> float:
     return sum(curve) / len(curve) if curve else 0.0
 
 
-def calibration_report(confidences: Sequence[float], correct: Sequence[bool], answered: Sequence[bool]) -> dict:
-    """The ``qa eval`` keys: ``ece``, ``aurc``, ``answered``, ``answered_accuracy``, ``reliability``."""
+def calibration_report(confidences: Sequence[float], correct: Sequence[bool], answered: Sequence[bool],
+                       ranked_right: Sequence[bool] | None = None) -> dict:
+    """The ``qa eval`` keys: ``ece``, ``aurc``, ``answered``, ``answered_accuracy``, ``reliability``.
+    ``ranked_right`` is what the risk-coverage curve judges (default: ``correct``)."""
     n = len(confidences)
     n_answered = sum(bool(a) for a in answered)
     right_answered = sum(bool(a) and bool(ok) for a, ok in zip(answered, correct, strict=True))
     return {
         "ece": round(expected_calibration_error(confidences, correct), 4),
-        "aurc": round(aurc(confidences, correct), 4),
+        "aurc": round(aurc(confidences, correct if ranked_right is None else ranked_right), 4),
         "answered": round(n_answered / n, 4) if n else None,
         "answered_accuracy": round(right_answered / n_answered, 4) if n_answered else None,
         "reliability": [b.as_dict() for b in reliability(confidences, correct)],

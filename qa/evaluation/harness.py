@@ -45,7 +45,7 @@ from pathlib import Path
 
 from qa.answer.results import Answer
 from qa.errors import QAError
-from qa.evaluation.calibration import aurc, calibration_report, expected_calibration_error
+from qa.evaluation.calibration import calibration_report, expected_calibration_error
 from qa.evaluation.metrics import (
     citation_hit,
     exact_match,
@@ -303,10 +303,10 @@ def summarize(scored: list[Scored], *, n_passages: int, v2: bool) -> dict:
             f1_answerable=_share(sum(s.f1 for s in answerable), len(answerable)),
         )
     confidences = [s.confidence for s in scored]
-    out.update(calibration_report(confidences, [s.correct for s in scored], [s.given for s in scored]))
     span_right = [s.span_right for s in scored]
+    # AURC over the best spans: selective answering over every threshold at once
+    out.update(calibration_report(confidences, [s.correct for s in scored], [s.given for s in scored], span_right))
     out["ece_span"] = _round(expected_calibration_error(confidences, span_right))
-    out["aurc"] = _round(aurc(confidences, span_right))  # selective answering: over every threshold at once
     out.update(latency(s.answer for s in scored if s.answer is not None))
     out["errors"] = sum(s.answer is None for s in scored)
     return out

@@ -22,7 +22,7 @@ from qa.index.index_dir import describe_os_error, expected_settings, sha256_file
 from qa.index.store import REBUILD_ASKED, Index, Store, open_index
 from qa.ingest.chunker import Chunk, chunk_document
 from qa.ingest.documents import Document, Skipped, load_document, scan_folder
-from qa.settings import Settings
+from qa.settings import MB, Settings
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def build_index(
             log.info("rebuilding the whole index: %s", build.rebuilt)
         indexed = build.indexed
 
-        files, report.skipped = scan_folder(folder, max_bytes=int(max_file_mb * 1024 * 1024) or None)
+        files, report.skipped = scan_folder(folder, max_bytes=int(max_file_mb * MB) or None)
         hashes = _compare(report, files, indexed)
         todo = _load(report, hashes, settings)  # before deciding: a file that cannot be read changes nothing
 
