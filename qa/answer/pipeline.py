@@ -174,7 +174,18 @@ class Answerer:
             return answer
         answer.answer = reading.text
         answer.citations = self._citations(store, reading)
+        answer.alternatives = self._alternatives(store, reading)
         return answer
+
+    def _alternatives(self, store: Store, reading: Reading) -> list[Citation]:
+        """The reader's runner-up spans that say something other than the answer, cited."""
+        seen, out = {reading.text.strip().lower()}, []
+        for pick in reading.alternatives:
+            cite = self._cite(store, pick.sentence, pick.start, pick.end)
+            if cite.text.strip() and cite.text.strip().lower() not in seen:
+                seen.add(cite.text.strip().lower())
+                out.append(cite)
+        return out
 
     def _citations(self, store: Store, reading: Reading) -> list[Citation]:
         """The answer's own place first; for a short span, up to three other sentences saying it too."""

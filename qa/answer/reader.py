@@ -22,10 +22,11 @@ from qa.answer.confidence import (
 )
 from qa.answer.sentence_ranker import rank_sentences, shipped_weights
 from qa.answer.span_model import SpanReader
-from qa.answer.types import Candidate, Query, Reading, SentenceScore
+from qa.answer.types import Candidate, Query, Reading, SentenceScore, SpanPick
 
 SPAN_WINDOWS = 4  # sentences (with their neighbours) the trained reader reads
 MAX_WINDOW_CHARS = 800  # neighbours are left out of windows longer than this
+ALTERNATIVES = 2  # runner-up spans kept in a Reading (shown beside a tentative answer)
 
 
 class Reader:
@@ -59,7 +60,14 @@ class Reader:
             span = rule_span.best_span(best.text, kind, query.terms)
             if span:
                 start, end = best.start + span[0], best.start + span[1]
-        return Reading(best, start, end, kind, self.sentence_confidence(best.score, lead), scored)
+        reading = Reading(best, start, end, kind, self.sentence_confidence(best.score, lead), scored)
+        reading.alternatives = [self._rule_pick(s, kind, query.terms) for s in scored[1 : 1 + ALTERNATIVES]]
+        return reading
+
+    @staticmethod
+    def _rule_pick(s: SentenceScore, kind: str | None, terms: list[str]) -> SpanPick:
+        span = rule_span.best_span(s.text, kind, terms) if kind else None
+        return SpanPick(s, s.start + span[0], s.start + span[1]) if span else SpanPick(s, s.start, s.end)
 
     def _read_spans(self, question: str, kind: str | None, scored: list[SentenceScore]) -> Reading:
         """The trained reader's best span among the top sentences, each read with its neighbours."""
@@ -68,14 +76,22 @@ class Reader:
         if not found:
             return Reading(None, None, None, kind, 0.0, scored)
         span = found[0]
+        best = self._span_pick(span, windows, scored)
+        conf = self.span_confidence(span.score, scored[0].score)
+        reading = Reading(best.sentence, best.start, best.end, kind, conf, scored, span.score, span.null_score)
+        reading.alternatives = [self._span_pick(s, windows, scored) for s in found[1 : 1 + ALTERNATIVES]]
+        return reading
+
+    @staticmethod
+    def _span_pick(span, windows: list[tuple[str, int, SentenceScore]], scored: list[SentenceScore]) -> SpanPick:
+        """A span of the trained reader in document offsets, with the ranked sentence that holds it."""
         _, base, source_sentence = windows[span.passage]
         start, end = base + span.start, base + span.end
         holder = next(
             (x for x in scored if x.chunk.source == source_sentence.chunk.source and x.start <= start < x.end),
             source_sentence,
         )
-        conf = self.span_confidence(span.score, scored[0].score)
-        return Reading(holder, start, end, kind, conf, scored, span.score, span.null_score)
+        return SpanPick(holder, start, end)
 
     @staticmethod
     def _window(s: SentenceScore) -> tuple[str, int, SentenceScore]:

@@ -47,6 +47,7 @@ class Answer:
     notice: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     scope: list[str] | None = None  # the documents the question was asked of (None: all)
+    alternatives: list[Citation] = field(default_factory=list)  # runner-up answers, best first (found only)
 
     @property
     def found(self) -> bool:

@@ -62,6 +62,15 @@ class SentenceScore:
 
 
 @dataclass
+class SpanPick:
+    """A runner-up span the reader considered besides its answer (absolute offsets in the document)."""
+
+    sentence: SentenceScore  # the sentence holding it
+    start: int
+    end: int
+
+
+@dataclass
 class Reading:
     """What the reader made of the candidates: the answer span (if any) and how sure it is."""
 
@@ -73,6 +82,7 @@ class Reading:
     ranked: list[SentenceScore]  # every sentence read, best first
     span_score: float | None = None  # the trained reader's start + end logits
     null_score: float | None = None  # its [CLS] score for the window the answer is in
+    alternatives: list[SpanPick] = field(default_factory=list)  # the next best spans, best first
 
     @property
     def text(self) -> str | None:
