@@ -369,12 +369,14 @@ def theme() -> gr.themes.Base:
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
-           max_file_mb: float = 20, prevent_thread_lock: bool = False, quiet: bool = False):
-    """Start the server (share links off, API page linked in the footer, no SSR, no telemetry)."""
+           max_file_mb: float = 20, prevent_thread_lock: bool = False, quiet: bool = False,
+           app_kwargs: dict | None = None):
+    """Start the server (share links off, API page linked in the footer, no SSR, no telemetry).
+    ``app_kwargs``: extra FastAPI arguments, e.g. the MCP endpoint's routes and lifespan (``qa serve --mcp``)."""
     demo.queue(default_concurrency_limit=1)
     return demo.launch(
         server_name=host, server_port=port, auth=auth, share=False, prevent_thread_lock=prevent_thread_lock,
         show_error=False, quiet=quiet, footer_links=["api"], max_file_size=int(max_file_mb * 1024 * 1024),
         theme=theme(), css=CSS, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
-        auth_message="Sign in to ask the documents." if auth else None,
+        auth_message="Sign in to ask the documents." if auth else None, app_kwargs=app_kwargs or {},
     )
