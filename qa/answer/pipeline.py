@@ -166,31 +166,32 @@ class Answerer:
         question, notice = self._check(question, k, mode)
         trace = self.read(question, k=k, mode=mode, n_passages=n_passages, scope=scope)
         store, reading = trace.store, trace.reading
-        passages = [self._passage(store, c) for c in trace.candidates]
+        titles = store.titles([c.chunk.source for c in trace.candidates])
+        passages = [self._passage(store, c, titles) for c in trace.candidates]
         answer = Answer(question, None, round(reading.confidence, 4), [], passages, mode, reading.kind, notice,
                         trace.timings)
         answer.scope = list(scope) if scope else None
         if reading.sentence is None or reading.confidence < self.threshold:
             return answer
         answer.answer = reading.text
-        answer.citations = self._citations(store, reading)
-        answer.alternatives = self._alternatives(store, reading)
+        answer.citations = self._citations(store, reading, titles)
+        answer.alternatives = self._alternatives(store, reading, titles)
         return answer
 
-    def _alternatives(self, store: Store, reading: Reading) -> list[Citation]:
+    def _alternatives(self, store: Store, reading: Reading, titles: dict[str, str]) -> list[Citation]:
         """The reader's runner-up spans that say something other than the answer, cited."""
         seen, out = {reading.text.strip().lower()}, []
         for pick in reading.alternatives:
-            cite = self._cite(store, pick.sentence, pick.start, pick.end)
+            cite = self._cite(store, pick.sentence, pick.start, pick.end, titles)
             if cite.text.strip() and cite.text.strip().lower() not in seen:
                 seen.add(cite.text.strip().lower())
                 out.append(cite)
         return out
 
-    def _citations(self, store: Store, reading: Reading) -> list[Citation]:
+    def _citations(self, store: Store, reading: Reading, titles: dict[str, str]) -> list[Citation]:
         """The answer's own place first; for a short span, up to three other sentences saying it too."""
         best, text = reading.sentence, reading.text
-        citations = [self._cite(store, best, reading.start, reading.end)]
+        citations = [self._cite(store, best, reading.start, reading.end, titles)]
         if reading.start == best.start and reading.end == best.end:
             return citations
         needle = text.lower()
@@ -199,20 +200,20 @@ class Answerer:
                 break
             pos = other.text.lower().find(needle)
             if pos >= 0 and all(c.source != other.chunk.source or c.sentence_start != other.start for c in citations):
-                citations.append(self._cite(store, other, other.start + pos, other.start + pos + len(text)))
+                citations.append(self._cite(store, other, other.start + pos, other.start + pos + len(text), titles))
         return citations
 
     @staticmethod
-    def _passage(store: Store, c: Candidate) -> Passage:
+    def _passage(store: Store, c: Candidate, titles: dict[str, str]) -> Passage:
         chunk = c.chunk
         section = store.section_at(chunk.doc_id, chunk.start)
         return Passage(chunk.source, section.page, section.heading, chunk.start, chunk.end, chunk.text,
-                       c.score, c.dense_score, c.lexical_score)
+                       c.score, c.dense_score, c.lexical_score, title=titles.get(chunk.source, ""))
 
     @staticmethod
-    def _cite(store: Store, scored: SentenceScore, start: int, end: int) -> Citation:
+    def _cite(store: Store, scored: SentenceScore, start: int, end: int, titles: dict[str, str]) -> Citation:
         chunk = scored.chunk
         section = store.section_at(chunk.doc_id, start)
         rel = lambda a, b: chunk.text[a - chunk.start : b - chunk.start]  # noqa: E731
         return Citation(chunk.source, section.page, section.heading, start, end, rel(start, end),
-                        scored.text, scored.start, scored.end)
+                        scored.text, scored.start, scored.end, title=titles.get(chunk.source, ""))

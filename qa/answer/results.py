@@ -18,6 +18,7 @@ class Citation:
     sentence: str  # the sentence the span stands in
     sentence_start: int
     sentence_end: int
+    title: str = ""  # the document's title for people (``source`` stays the file's path)
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Passage:
     score: float
     dense_score: float | None
     lexical_score: float | None
+    title: str = ""  # the document's title for people
 
 
 @dataclass

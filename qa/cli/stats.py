@@ -35,8 +35,8 @@ def index_stats(location: str) -> dict:
             "chunker": manifest["chunker"],
             "format_version": manifest["format_version"],
             "bytes_on_disk": index.disk_bytes(),
-            "by_document": [{"source": d.source, "kind": d.kind, "chunks": d.chunks, "bytes": d.size,
-                             "indexed_at": d.indexed_at} for d in docs],
+            "by_document": [{"source": d.source, "title": d.title, "kind": d.kind, "chunks": d.chunks,
+                             "bytes": d.size, "indexed_at": d.indexed_at} for d in docs],
         }
     finally:
         store.close()

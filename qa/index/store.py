@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.config import EMBED_DIM, ChunkerSettings
 from qa.ingest.chunker import Chunk
-from qa.ingest.documents import Document, Section, locate
+from qa.ingest.documents import Document, Section, fallback_title, locate
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 REBUILD_ASKED = "a rebuild was asked for"  # Build.rebuilt when the caller asked to start over
@@ -40,6 +40,10 @@ class DocumentRecord:
     mtime: float
     indexed_at: float
     chunks: int = 0
+    title: str = ""  # the document's title for people (the file name when it gave none)
+
+    def __post_init__(self) -> None:
+        self.title = self.title or fallback_title(self.source)
 
 
 @dataclass
@@ -85,6 +89,11 @@ class Store(ABC):
     @abstractmethod
     def document_text(self, source: str) -> str | None:
         """The extracted text a document's offsets refer to."""
+
+    @abstractmethod
+    def titles(self, sources: list[str]) -> dict[str, str]:
+        """The title of each of these documents (the file name for a document indexed without one);
+        unknown sources are left out."""
 
     @abstractmethod
     def sections(self, doc_id: int) -> list[Section]:

@@ -41,7 +41,7 @@ from qa.index.store import (
     stored_chunks,
 )
 from qa.ingest.chunker import Chunk
-from qa.ingest.documents import Document, Section
+from qa.ingest.documents import Document, Section, fallback_title
 from qa.ingest.lexical import fts_query, terms
 
 SCHEMA = """
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS documents (
     size INTEGER NOT NULL,
     mtime REAL NOT NULL,
     indexed_at REAL NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    title TEXT
 );
 CREATE TABLE IF NOT EXISTS sections (
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -80,6 +81,19 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 """
+
+# Columns added after the first indexes were built: (table, column, declaration). A build adds them to
+# its copy of an older generation; a reader of an older generation reads the default instead.
+ADDED_COLUMNS = (("documents", "title", "TEXT"),)
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _column_or(present: set[str], column: str, default: str, alias: str = "") -> str:
+    """``column`` in a SELECT when the table has it, else its default (an index built before it)."""
+    return f"{alias}{column}" if column in present else default
 
 
 def all_vectors(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -109,9 +123,15 @@ class EmbeddedStore(Store):
         if writable:
             self.db = sqlite3.connect(meta, check_same_thread=False)
             self.db.executescript(SCHEMA)
+            for table, column, decl in ADDED_COLUMNS:
+                if column not in _columns(self.db, table):
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         else:
             self.db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, check_same_thread=False)
         self.db.execute("PRAGMA foreign_keys = ON")
+        present = _columns(self.db, "documents")
+        self._title = _column_or(present, "title", "NULL")
+        self._d_title = _column_or(present, "title", "NULL", alias="d.")
         # sqlite3's connection sits in a reference cycle with its statement cache: without this, a replaced
         # generation's file handle stays open until the cyclic garbage collector happens to run
         weakref.finalize(self, self.db.close)
@@ -153,8 +173,9 @@ class EmbeddedStore(Store):
         sentence_vectors: list[np.ndarray],
     ) -> None:
         cur = self.db.execute(
-            "INSERT INTO documents (source, kind, sha256, size, mtime, indexed_at, text) VALUES (?,?,?,?,?,?,?)",
-            (doc.source, doc.kind, sha256, size, mtime, indexed_at, doc.text),
+            "INSERT INTO documents (source, kind, sha256, size, mtime, indexed_at, text, title)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (doc.source, doc.kind, sha256, size, mtime, indexed_at, doc.text, doc.title or None),
         )
         doc_id = cur.lastrowid
         self.db.executemany(
@@ -204,10 +225,18 @@ class EmbeddedStore(Store):
 
     def documents(self) -> list[DocumentRecord]:
         rows = self._rows(
-            "SELECT d.id, d.source, d.kind, d.sha256, d.size, d.mtime, d.indexed_at, COUNT(c.id)"
+            f"SELECT d.id, d.source, d.kind, d.sha256, d.size, d.mtime, d.indexed_at, COUNT(c.id), {self._d_title}"
             " FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.source"
         )
-        return [DocumentRecord(*r) for r in rows]
+        return [DocumentRecord(*r[:8], title=r[8] or "") for r in rows]
+
+    def titles(self, sources: list[str]) -> dict[str, str]:
+        sources = list(dict.fromkeys(sources))
+        if not sources:
+            return {}
+        marks = ",".join("?" * len(sources))
+        rows = self._rows(f"SELECT source, {self._title} FROM documents WHERE source IN ({marks})", sources)
+        return {source: title or fallback_title(source) for source, title in rows}
 
     def document_text(self, source: str) -> str | None:
         rows = self._rows("SELECT text FROM documents WHERE source = ?", (source,))

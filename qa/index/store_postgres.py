@@ -48,7 +48,7 @@ from qa.index.store import (
     pack_sentence_vectors,
     stored_chunks,
 )
-from qa.ingest.documents import Section
+from qa.ingest.documents import Section, fallback_title
 from qa.ingest.lexical import terms as text_terms
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,11 @@ CREATE TABLE IF NOT EXISTS qa_documents (
     size bigint NOT NULL,
     mtime double precision NOT NULL,
     indexed_at double precision NOT NULL,
-    text text NOT NULL
+    text text NOT NULL,
+    title text
 );
+-- columns added after the first indexes were built (older readers read the default instead)
+ALTER TABLE qa_documents ADD COLUMN IF NOT EXISTS title text;
 CREATE TABLE IF NOT EXISTS qa_sections (
     doc_id bigint NOT NULL REFERENCES qa_documents(id) ON DELETE CASCADE,
     start integer NOT NULL,
@@ -196,6 +199,7 @@ class PostgresStore(Store):
     def _use(self, conn) -> None:
         conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
         self.conn = conn
+        self._title: str | None = None
         weakref.finalize(self, conn.close)  # a replaced store (or connection) lets its connection go
 
     def close(self) -> None:
@@ -217,12 +221,31 @@ class PostgresStore(Store):
 
     # --- reading ---------------------------------------------------------------------------------
 
+    def _title_column(self) -> str:
+        """``d.title``, or NULL in a database whose index was built before titles were stored."""
+        if self._title is None:
+            present = self._rows(
+                "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('qa_documents')"
+                " AND attname = 'title' AND NOT attisdropped)"
+            )[0][0]
+            self._title = "d.title" if present else "NULL"
+        return self._title
+
     def documents(self) -> list[DocumentRecord]:
         rows = self._rows(
             "SELECT d.id, d.source, d.kind, d.sha256, d.size, d.mtime, d.indexed_at,"
-            " (SELECT count(*) FROM qa_chunks c WHERE c.doc_id = d.id) FROM qa_documents d ORDER BY d.source"
+            f" (SELECT count(*) FROM qa_chunks c WHERE c.doc_id = d.id), {self._title_column()}"
+            " FROM qa_documents d ORDER BY d.source"
         )
-        return [DocumentRecord(*r) for r in rows]
+        return [DocumentRecord(*r[:8], title=r[8] or "") for r in rows]
+
+    def titles(self, sources: list[str]) -> dict[str, str]:
+        sources = list(dict.fromkeys(sources))
+        if not sources:
+            return {}
+        rows = self._rows(f"SELECT d.source, {self._title_column()} FROM qa_documents d WHERE d.source = ANY(%s)",
+                          (sources,))
+        return {source: title or fallback_title(source) for source, title in rows}
 
     def document_text(self, source: str) -> str | None:
         rows = self._rows("SELECT text FROM qa_documents WHERE source = %s", (source,))
@@ -331,9 +354,9 @@ class PostgresStore(Store):
         with self._lock:
             cur = self.conn.cursor()
             cur.execute(
-                "INSERT INTO qa_documents (source, kind, sha256, size, mtime, indexed_at, text)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-                (doc.source, doc.kind, sha256, size, mtime, indexed_at, _no_nul(doc.text)),
+                "INSERT INTO qa_documents (source, kind, sha256, size, mtime, indexed_at, text, title)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+                (doc.source, doc.kind, sha256, size, mtime, indexed_at, _no_nul(doc.text), _no_nul(doc.title) or None),
             )
             doc_id = cur.fetchone()[0]
             cur.executemany(

@@ -1,4 +1,5 @@
-"""Turn files into plain text, remembering where pages (PDF) and headings (Markdown, HTML) start.
+"""Turn files into plain text, remembering where pages (PDF) and headings (Markdown, HTML) start,
+and what the document calls itself (its title).
 
 The extracted text is the reference for every offset the engine reports: a citation's ``start:end``
 slices this text, which the index stores verbatim.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import html as html_lib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +35,7 @@ class Document:
     kind: str  # txt, md, html or pdf
     text: str
     sections: list[Section] = field(default_factory=list)
+    title: str = ""  # for people: the document's own title, first heading or first line ("": use the file name)
 
     def locate(self, offset: int) -> Section:
         return locate(self.sections, offset)
@@ -93,11 +97,55 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
+# --- titles ------------------------------------------------------------------------------------------
+
+TITLE_CHARS = 80
+# what PDF producers write into the title field when nobody set one
+_JUNK_TITLE = re.compile(r"^(untitled|microsoft (word|powerpoint) - .*|document\d*|title|\.+|-+)$", re.IGNORECASE)
+
+
+def clean_title(raw: str | None, limit: int = TITLE_CHARS) -> str | None:
+    """One line of at most ``limit`` characters (cut at a word, with '…'), or None when nothing usable."""
+    text = " ".join(str(raw or "").split())
+    if not text or _JUNK_TITLE.match(text) or not any(ch.isalnum() for ch in text):
+        return None
+    if len(text) > limit:
+        cut = text[: limit - 1]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > limit // 2 else cut).rstrip(" .,;:-") + "…"
+    return text
+
+
+def first_line(text: str) -> str | None:
+    """The first line of ``text`` with a letter or digit in it, cleaned for a title."""
+    for line in text.splitlines():
+        title = clean_title(line)
+        if title:
+            return title
+    return None
+
+
+def fallback_title(source: str) -> str:
+    """A document's file name: the title of a document that gave none (and of documents indexed before
+    titles were stored)."""
+    return source.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a format's loader hands back: the text, its sections, and the title the file itself gives
+    (metadata, first heading), if any; ``load_document`` falls back to the first heading, line or name."""
+
+    text: str
+    sections: list[Section]
+    title: str | None = None
+
+
 # --- one loader per format ---------------------------------------------------------------------------
 
 
-def _load_txt(path: Path) -> tuple[str, list[Section]]:
-    return normalize_newlines(decode_text(path.read_bytes())), [Section(0)]
+def _load_txt(path: Path) -> Extracted:
+    return Extracted(normalize_newlines(decode_text(path.read_bytes())), [Section(0)])
 
 
 def _line_starts(text: str) -> list[int]:
@@ -109,45 +157,62 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _load_md(path: Path) -> tuple[str, list[Section]]:
+def _load_md(path: Path) -> Extracted:
     from markdown_it import MarkdownIt
 
     text = normalize_newlines(decode_text(path.read_bytes()))
     tokens = MarkdownIt("commonmark").parse(text)
     lines = _line_starts(text)
     sections = [Section(0)]
+    title = None  # the first '#' heading
     for tok, nxt in zip(tokens, tokens[1:]):
         if tok.type == "heading_open" and tok.map:
             heading = nxt.content.strip() if nxt.type == "inline" else ""
+            if tok.tag == "h1" and title is None:
+                title = clean_title(heading)
             start = lines[tok.map[0]]
             if sections[-1].start == start:
                 sections.pop()
             sections.append(Section(start, heading=heading or None))
-    return text, sections
+    return Extracted(text, sections, title)
 
 
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def _load_html(path: Path) -> tuple[str, list[Section]]:
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def html_to_text(html: str) -> Extracted:
+    """HTML to text with a section per heading (scripts and styles dropped); the title is the first
+    ``<h1>``, else ``<title>``, else the first ``<h2>``. Also serves EPUB chapters."""
     from inscriptis import get_annotated_text
     from inscriptis.model.config import ParserConfig
 
-    html = normalize_newlines(decode_text(path.read_bytes()))
-    config = ParserConfig(display_links=False, annotation_rules={t: ["heading"] for t in _HEADING_TAGS})
+    rules = {t: ["heading", t] for t in _HEADING_TAGS}
+    config = ParserConfig(display_links=False, annotation_rules=rules)
     result = get_annotated_text(html, config)
     text = result["text"]
     sections = [Section(0)]
+    first: dict[str, str] = {}
     for start, end, label in sorted(result.get("label", [])):
-        if label != "heading":
-            continue
         heading = " ".join(text[start:end].split())
         if not heading:
+            continue
+        if label != "heading":
+            first.setdefault(label, heading)
             continue
         if sections[-1].start == start:
             sections.pop()
         sections.append(Section(start, heading=heading))
-    return text, sections
+    head = _HTML_TITLE.search(html)
+    head_title = html_lib.unescape(head.group(1)) if head else None
+    title = clean_title(first.get("h1")) or clean_title(head_title) or clean_title(first.get("h2"))
+    return Extracted(text, sections, title)
+
+
+def _load_html(path: Path) -> Extracted:
+    return html_to_text(normalize_newlines(decode_text(path.read_bytes())))
 
 
 def _quiet_pypdf() -> None:
@@ -161,7 +226,15 @@ def _quiet_pypdf() -> None:
         logger.propagate = False
 
 
-def _load_pdf(path: Path) -> tuple[str, list[Section]]:
+def _pdf_title(reader) -> str | None:
+    try:
+        meta = reader.metadata
+        return clean_title(meta.title) if meta is not None else None
+    except Exception:  # noqa: BLE001 - a damaged info dictionary only costs the title
+        return None
+
+
+def _load_pdf(path: Path) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -195,7 +268,7 @@ def _load_pdf(path: Path) -> tuple[str, list[Section]]:
     text = "".join(parts)
     if not text.strip():
         raise DocumentError("PDF has no extractable text (scanned images?)")
-    return text, sections
+    return Extracted(text, sections, _pdf_title(reader))
 
 
 _LOADERS = {
@@ -217,12 +290,16 @@ def load_document(path: Path, source: str | None = None) -> Document:
         raise DocumentError(f"unsupported file type '{suffix or path.name}'")
     kind, loader = _LOADERS[suffix]
     try:
-        text, sections = loader(path)
+        extracted = loader(path)
     except OSError as exc:
         raise DocumentError(f"cannot read file ({exc.strerror or exc})") from exc
+    text, sections = extracted.text, extracted.sections
     if not text.strip():
         raise DocumentError("no text")
-    return Document(source or path.name, kind, text, sections)
+    source = source or path.name
+    title = (extracted.title or next((t for s in sections if (t := clean_title(s.heading))), None)
+             or first_line(text) or fallback_title(source))
+    return Document(source, kind, text, sections, title)
 
 
 # --- finding files -----------------------------------------------------------------------------------
