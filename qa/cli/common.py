@@ -17,6 +17,15 @@ def index_args(p: argparse.ArgumentParser, defaults: Settings) -> None:
                    "(default: $QA_STORE)")
 
 
+def docs_args(p: argparse.ArgumentParser, defaults: Settings) -> None:
+    """``--docs FOLDER`` and ``--max-upload-mb``: where uploads go, and how large one may be."""
+    p.add_argument("--docs", metavar="FOLDER", default=None,
+                   help="documents folder that uploads go to and the index is built from "
+                   "(default: the folder the index was built from, else ./seeds)")
+    p.add_argument("--max-upload-mb", type=float, default=defaults.max_upload_mb, metavar="MB",
+                   help=f"largest upload (default {defaults.max_upload_mb:g})")
+
+
 def reader_arg(p: argparse.ArgumentParser, defaults: Settings) -> None:
     p.add_argument("--reader", choices=list(READERS), default=defaults.reader,
                    help="answer picker: the trained span reader (default) or the rule-based one ($QA_READER)")

@@ -8,7 +8,8 @@ import socket
 import sys
 from pathlib import Path
 
-from qa.cli.common import index_args, reader_arg, settings_from, threshold_arg
+from qa.cli.common import docs_args, index_args, reader_arg, settings_from, threshold_arg
+from qa.cli.mcp import MCP_WRITE_HELP
 from qa.errors import QAError
 from qa.settings import ENV_SERVE_AUTH, Settings
 
@@ -25,14 +26,13 @@ def register(sub, defaults: Settings) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     index_args(p, defaults)
-    p.add_argument("--docs", metavar="FOLDER", default=None,
-                   help="documents folder that uploads go to and the index is built from "
-                   "(default: the folder the index was built from, else ./seeds)")
+    docs_args(p, defaults)
     p.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get(ENV_SERVE_AUTH) or None,
-                   help="require this login (default: $QA_SERVE_AUTH)")
+                   help="require this login (default: $QA_SERVE_AUTH); MCP clients send it as HTTP Basic")
     p.add_argument("--no-auth", action="store_true", help="allow a non-loopback --host without a login")
-    p.add_argument("--max-upload-mb", type=float, default=defaults.max_upload_mb, metavar="MB",
-                   help=f"largest upload (default {defaults.max_upload_mb:g})")
+    p.add_argument("--mcp", action="store_true",
+                   help="also serve the tools of 'qa mcp' at /mcp (MCP streamable HTTP)")
+    p.add_argument("--mcp-write", action="store_true", help=f"with --mcp: {MCP_WRITE_HELP}")
     threshold_arg(p)
     reader_arg(p, defaults)
     p.set_defaults(func=lambda args: run(args, settings_from(args, defaults)))
@@ -68,7 +68,16 @@ def check_args(args) -> tuple[str, str] | None:
         raise QAError(f"--port {args.port} is not a valid port")
     if args.max_upload_mb <= 0:
         raise QAError("--max-upload-mb must be positive")
+    if args.mcp_write and not args.mcp:
+        raise QAError("--mcp-write needs --mcp")
     return auth
+
+
+def upload_settings(settings: Settings) -> Settings:
+    """An accepted upload must not then be skipped by the indexer's own file-size limit."""
+    if settings.max_file_mb and settings.max_upload_mb > settings.max_file_mb:
+        return settings.with_(max_file_mb=settings.max_upload_mb)
+    return settings
 
 
 def corpus_folder(args, manifest: dict, default: str) -> Path:
@@ -111,9 +120,7 @@ def run(args, settings: Settings) -> int:
     from qa.answer.pipeline import Answerer
 
     print(f"loading the model and the index {index.describe()} ...", file=sys.stderr, flush=True)
-    if settings.max_file_mb and settings.max_upload_mb > settings.max_file_mb:
-        settings = settings.with_(max_file_mb=settings.max_upload_mb)  # an accepted upload must not be skipped
-    answerer = Answerer(index, settings=settings)
+    answerer = Answerer(index, settings=upload_settings(settings))
     docs = corpus_folder(args, answerer.manifest, settings.corpus)
     indexed_from = answerer.manifest.get("corpus")
     if indexed_from and Path(indexed_from).resolve() != docs.resolve():
@@ -126,11 +133,20 @@ def run(args, settings: Settings) -> int:
 
     service = Service(answerer, docs)
     demo = build_app(service)
+    app_kwargs = None
+    if args.mcp:
+        from qa.mcp.server import HTTP_PATH, build_server, http_app_kwargs
+
+        tools = build_server(lambda: service, writable=args.mcp_write)
+        app_kwargs = http_app_kwargs(tools, host=args.host, auth=auth)
+        print(f"MCP tools ({'read and write' if args.mcp_write else 'read-only'}) at "
+              f"http://{args.host}:{args.port}{HTTP_PATH}", file=sys.stderr, flush=True)
     where = "loopback only" if is_loopback(args.host) else ("login required" if auth else "NO LOGIN")
     print(f"serving {len(service.documents())} documents from {docs} at http://{args.host}:{args.port} "
           f"({where}); Ctrl-C to stop", file=sys.stderr, flush=True)
     try:
-        launch(demo, host=args.host, port=args.port, auth=auth, max_file_mb=args.max_upload_mb)
+        launch(demo, host=args.host, port=args.port, auth=auth, max_file_mb=args.max_upload_mb,
+               app_kwargs=app_kwargs)
     except OSError as exc:
         raise QAError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     return 0
