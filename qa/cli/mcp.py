@@ -63,14 +63,15 @@ class ServiceLoader:
             return self._service
 
     def _load(self):
-        from qa.answer.pipeline import Answerer
-        from qa.cli.serve import corpus_folder, upload_settings
         from qa.index.store import open_index
-        from ui.service import Service
 
         index = open_index(self.settings.location)
-        if not index.exists():
+        if not index.exists():  # before loading anything heavy: this check runs again at every call
             raise QAError(index.missing_message())
+        from qa.answer.pipeline import Answerer
+        from qa.cli.serve import corpus_folder, upload_settings
+        from ui.service import Service
+
         log.info("qa mcp: loading the model and the index %s ...", index.describe())
         answerer = Answerer(index, settings=upload_settings(self.settings))
         answerer.warm_up()

@@ -73,7 +73,7 @@ def build_server(service: Callable[[], Service], *, writable: bool = False) -> S
         try:
             value = await anyio.to_thread.run_sync(lambda: call(tool, service, params.arguments))
         except QAError as exc:
-            log.info("%s: %s", tool.name, exc)
+            log.info("%s call refused: %s", tool.name, exc)
             return _error(" ".join(str(exc).split()))
         except Exception as exc:
             log.exception("%s failed", tool.name)

@@ -65,13 +65,13 @@ def _read(service: Service, args: dict) -> dict:
     end = args.get("end", min(size, start + MAX_READ_CHARS))
     if start > size:
         raise QAError(f"start {start} is past the end of '{source}', which has {size} characters")
-    if end > size:
-        raise QAError(f"end {end} is past the end of '{source}', which has {size} characters")
     if end < start:
         raise QAError(f"end {end} is before start {start}")
     if end - start > MAX_READ_CHARS:
         raise QAError(f"at most {MAX_READ_CHARS} characters per read: read {start}..{start + MAX_READ_CHARS}, "
                       "then continue from there")
+    if end > size:
+        raise QAError(f"end {end} is past the end of '{source}', which has {size} characters")
     return {"source": source, "start": start, "end": end, "length": size, "text": text[start:end]}
 
 
