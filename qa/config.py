@@ -17,7 +17,8 @@ TIKTOKEN_ENCODING = "cl100k_base"
 DEFAULT_INDEX_DIR = "index"
 DEFAULT_CORPUS_DIR = "seeds"
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx", ".odt", ".epub", ".rtf",
+                      ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 @dataclass(frozen=True)

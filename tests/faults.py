@@ -49,13 +49,14 @@ def make_truncated_pdf(path: Path, source: Path, fraction: float = 0.6) -> Path:
     return path
 
 
-def make_scanned_pdf(path: Path, tmp: Path) -> Path:
-    """A PDF whose only page is a picture of text (what a scanner makes): no text layer at all."""
+def make_scanned_pdf(path: Path, tmp: Path, text: str = "The treaty was signed in Lisbon in 1494.") -> Path:
+    """A PDF whose only page is a picture of ``text`` (what a scanner makes): no text layer at all. An
+    empty ``text`` makes a scan of a blank page, which not even OCR can read."""
     from fpdf import FPDF
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (600, 200), "white")
-    ImageDraw.Draw(image).text((20, 80), "The treaty was signed in Lisbon in 1494.", fill="black")
+    ImageDraw.Draw(image).text((20, 80), text, fill="black")
     png = tmp / "scan.png"
     image.save(png)
     pdf = FPDF()

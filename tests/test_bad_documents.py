@@ -57,7 +57,7 @@ def bad_folder(tmp_path_factory):
     make_encrypted_pdf(corpus / "locked.pdf", plain)
     make_encrypted_pdf(corpus / "owner-only.pdf", plain, user_password="")  # opens without a password
     make_truncated_pdf(corpus / "truncated.pdf", plain)
-    make_scanned_pdf(corpus / "scanned.pdf", tmp)
+    make_scanned_pdf(corpus / "scanned.pdf", tmp, text="")  # a blank page: nothing for OCR either
     (corpus / "page.html").write_text(HTML)
     write_big_text(corpus / "huge.txt", 50)
     os.mkfifo(corpus / "pipe.txt")  # reading it would block forever
@@ -79,7 +79,7 @@ SKIPPED = {
     "noise.txt": "binary data",
     "locked.pdf": "encrypted PDF (password required)",
     "truncated.pdf": "unreadable PDF",
-    "scanned.pdf": "no extractable text",
+    "scanned.pdf": "no extractable text, even after OCR",
     "huge.txt": "over the 20 MB limit (set QA_MAX_FILE_MB",
     "pipe.txt": "not a regular file",
     "links/loop/": "symlink loop",
@@ -275,7 +275,7 @@ def test_a_folder_of_only_unusable_files_gives_an_empty_index_that_answers_not_f
     corpus.mkdir()
     (corpus / "empty.txt").write_bytes(b"")
     make_png(corpus / "photo.txt")
-    make_scanned_pdf(corpus / "scan.pdf", tmp_path)
+    make_scanned_pdf(corpus / "scan.pdf", tmp_path, text="")
     index = tmp_path / "index"
     report = build_index(corpus, index, embedder=embedder, progress=False)
     assert report.added == [] and report.documents == 0 and len(report.skipped) == 3

@@ -73,7 +73,7 @@ def test_scan_is_recursive_skips_other_types_hidden_files_and_symlink_loops(tmp_
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "deep.txt").write_text("deep")
     (tmp_path / "top.md").write_text("# top")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "table.csv").write_bytes(b"a,b\n1,2\n")
     (tmp_path / ".hidden.txt").write_text("secret")
     os.symlink(tmp_path / "a", tmp_path / "a" / "b" / "loop")
     outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
@@ -82,6 +82,6 @@ def test_scan_is_recursive_skips_other_types_hidden_files_and_symlink_loops(tmp_
     found, skipped = scan_folder(tmp_path, max_bytes=None)
     assert sorted(found) == ["a/b/deep.txt", "top.md"]
     reasons = {s.source: s.reason for s in skipped}
-    assert "unsupported" in reasons["image.png"]
+    assert "unsupported" in reasons["table.csv"]
     assert "outside" in reasons["escape.txt"]
     assert any("loop" in r for r in reasons.values())

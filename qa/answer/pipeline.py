@@ -90,9 +90,10 @@ class Answerer:
         ``threshold`` override it."""
         self.settings = (settings or Settings.from_env()).with_(reader=reader, threshold=threshold)
         self.index = open_index(self.settings.location if index is None else index)
-        self.embedder = embedder or Embedder(threads=self.settings.threads)
+        self.embedder = embedder or Embedder(threads=self.settings.threads, backend=self.settings.backend)
         self.reader_name = self.settings.reader
-        self.reader = Reader(span_reader=SpanReader() if self.reader_name == "trained" else None)
+        span_reader = SpanReader(self.settings.backend, self.settings.threads) if self.reader_name == "trained" else None
+        self.reader = Reader(span_reader=span_reader)
         self._swap = threading.Lock()
         self.version: object | None = None
         self.store: Store | None = None
@@ -208,7 +209,7 @@ class Answerer:
         chunk = c.chunk
         section = store.section_at(chunk.doc_id, chunk.start)
         return Passage(chunk.source, section.page, section.heading, chunk.start, chunk.end, chunk.text,
-                       c.score, c.dense_score, c.lexical_score, title=titles.get(chunk.source, ""))
+                       c.score, c.dense_score, c.lexical_score, title=titles.get(chunk.source, ""), ocr=section.ocr)
 
     @staticmethod
     def _cite(store: Store, scored: SentenceScore, start: int, end: int, titles: dict[str, str]) -> Citation:
@@ -216,4 +217,4 @@ class Answerer:
         section = store.section_at(chunk.doc_id, start)
         rel = lambda a, b: chunk.text[a - chunk.start : b - chunk.start]  # noqa: E731
         return Citation(chunk.source, section.page, section.heading, start, end, rel(start, end),
-                        scored.text, scored.start, scored.end, title=titles.get(chunk.source, ""))
+                        scored.text, scored.start, scored.end, title=titles.get(chunk.source, ""), ocr=section.ocr)

@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+def describe_location(page: int | None, section: str | None, ocr: bool = False) -> str | None:
+    """Where a span stands, for people: 'p. 3', 'p. 3 (OCR)' (text read from a scan: it may hold
+    misread words), 'slide 2: Budget', 'Launch' (a heading), 'p. 4 · Results'; None when nothing is known."""
+    parts = []
+    if page is not None:
+        parts.append(f"p. {page}" + (" (OCR)" if ocr else ""))
+    if section:
+        parts.append(section)
+    return " · ".join(parts) or None
+
+
 @dataclass
 class Citation:
     """Where a quoted span stands: ``text == document_text(source)[start:end]``."""
@@ -19,6 +30,11 @@ class Citation:
     sentence_start: int
     sentence_end: int
     title: str = ""  # the document's title for people (``source`` stays the file's path)
+    ocr: bool = False  # the span was read from a scanned page or an image (OCR): it may be misread
+    location: str | None = None  # page / slide / heading for people (``describe_location``)
+
+    def __post_init__(self) -> None:
+        self.location = self.location or describe_location(self.page, self.section, self.ocr)
 
 
 @dataclass
@@ -35,6 +51,11 @@ class Passage:
     dense_score: float | None
     lexical_score: float | None
     title: str = ""  # the document's title for people
+    ocr: bool = False  # the passage starts on a page read by OCR
+    location: str | None = None  # page / slide / heading for people (``describe_location``)
+
+    def __post_init__(self) -> None:
+        self.location = self.location or describe_location(self.page, self.section, self.ocr)
 
 
 @dataclass

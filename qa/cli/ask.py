@@ -29,10 +29,8 @@ def register(sub, defaults: Settings) -> None:
 
 def _place(c) -> str:
     parts = [c.source]
-    if c.page is not None:
-        parts.append(f"page {c.page}")
-    if c.section:
-        parts.append(f"§ {c.section}")
+    if c.location:
+        parts.append(c.location)
     parts.append(f"chars {c.start}-{c.end}")
     return ", ".join(parts)
 

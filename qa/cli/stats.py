@@ -35,12 +35,24 @@ def index_stats(location: str) -> dict:
             "chunker": manifest["chunker"],
             "format_version": manifest["format_version"],
             "bytes_on_disk": index.disk_bytes(),
+            "by_kind": by_kind(docs),
             "by_document": [{"source": d.source, "title": d.title, "kind": d.kind, "chunks": d.chunks,
                              "bytes": d.size, "indexed_at": d.indexed_at} for d in docs],
         }
     finally:
         store.close()
         index.close()
+
+
+def by_kind(docs) -> dict:
+    """Documents, chunks and file bytes per kind (txt, pdf, docx, image...), most documents first."""
+    kinds: dict[str, dict] = {}
+    for d in docs:
+        k = kinds.setdefault(d.kind, {"documents": 0, "chunks": 0, "bytes": 0})
+        k["documents"] += 1
+        k["chunks"] += d.chunks
+        k["bytes"] += d.size
+    return dict(sorted(kinds.items(), key=lambda kv: (-kv[1]["documents"], kv[0])))
 
 
 def run(args, settings: Settings) -> int:
@@ -57,6 +69,9 @@ def run(args, settings: Settings) -> int:
     print(f"chunker:    {c['max_tokens']} {c['encoding']} tokens, {c['overlap_tokens']} overlap, "
           f"<= {c['max_wordpieces']} word pieces")
     print(f"on disk:    {stats['bytes_on_disk'] / 1e6:.2f} MB")
+    if stats["by_kind"]:
+        print("by type:    " + ", ".join(f"{kind} {k['documents']} ({k['chunks']} chunks)"
+                                         for kind, k in stats["by_kind"].items()))
     for d in stats["by_document"]:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(d["indexed_at"]))
         print(f"  {d['source']}  ({d['kind']}, {d['chunks']} chunks, {d['bytes']} bytes, indexed {when})")

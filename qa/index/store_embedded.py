@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS sections (
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     start INTEGER NOT NULL,
     page INTEGER,
-    heading TEXT
+    heading TEXT,
+    ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sections_doc ON sections(doc_id, start);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -84,7 +85,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row
 
 # Columns added after the first indexes were built: (table, column, declaration). A build adds them to
 # its copy of an older generation; a reader of an older generation reads the default instead.
-ADDED_COLUMNS = (("documents", "title", "TEXT"),)
+ADDED_COLUMNS = (("documents", "title", "TEXT"), ("sections", "ocr", "INTEGER NOT NULL DEFAULT 0"))
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -132,6 +133,7 @@ class EmbeddedStore(Store):
         present = _columns(self.db, "documents")
         self._title = _column_or(present, "title", "NULL")
         self._d_title = _column_or(present, "title", "NULL", alias="d.")
+        self._ocr = _column_or(_columns(self.db, "sections"), "ocr", "0")
         # sqlite3's connection sits in a reference cycle with its statement cache: without this, a replaced
         # generation's file handle stays open until the cyclic garbage collector happens to run
         weakref.finalize(self, self.db.close)
@@ -179,8 +181,8 @@ class EmbeddedStore(Store):
         )
         doc_id = cur.lastrowid
         self.db.executemany(
-            "INSERT INTO sections (doc_id, start, page, heading) VALUES (?,?,?,?)",
-            [(doc_id, s.start, s.page, s.heading) for s in doc.sections],
+            "INSERT INTO sections (doc_id, start, page, heading, ocr) VALUES (?,?,?,?,?)",
+            [(doc_id, s.start, s.page, s.heading, int(s.ocr)) for s in doc.sections],
         )
         ids = []
         for ord_, (chunk, svecs) in enumerate(zip(chunks, sentence_vectors)):
@@ -243,8 +245,9 @@ class EmbeddedStore(Store):
         return rows[0][0] if rows else None
 
     def sections(self, doc_id: int) -> list[Section]:
-        rows = self._rows("SELECT start, page, heading FROM sections WHERE doc_id = ? ORDER BY start", (doc_id,))
-        return [Section(*r) for r in rows]
+        rows = self._rows(f"SELECT start, page, heading, {self._ocr} FROM sections WHERE doc_id = ? ORDER BY start",
+                          (doc_id,))
+        return [Section(a, b, c, bool(d)) for a, b, c, d in rows]
 
     @property
     def n_chunks(self) -> int:

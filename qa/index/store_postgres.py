@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS qa_sections (
     heading text
 );
 CREATE INDEX IF NOT EXISTS qa_sections_doc ON qa_sections (doc_id, start);
+ALTER TABLE qa_sections ADD COLUMN IF NOT EXISTS ocr boolean NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS qa_chunks (
     id bigserial PRIMARY KEY,
     doc_id bigint NOT NULL REFERENCES qa_documents(id) ON DELETE CASCADE,
@@ -199,7 +200,7 @@ class PostgresStore(Store):
     def _use(self, conn) -> None:
         conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
         self.conn = conn
-        self._title: str | None = None
+        self._present: dict[tuple[str, str], bool] = {}
         weakref.finalize(self, conn.close)  # a replaced store (or connection) lets its connection go
 
     def close(self) -> None:
@@ -221,15 +222,16 @@ class PostgresStore(Store):
 
     # --- reading ---------------------------------------------------------------------------------
 
+    def _has(self, table: str, column: str) -> bool:
+        """Whether ``table`` has ``column`` (not in a database indexed before the column was added)."""
+        if (table, column) not in self._present:
+            self._present[table, column] = self._rows(
+                "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                " AND attname = %s AND NOT attisdropped)", (table, column))[0][0]
+        return self._present[table, column]
+
     def _title_column(self) -> str:
-        """``d.title``, or NULL in a database whose index was built before titles were stored."""
-        if self._title is None:
-            present = self._rows(
-                "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('qa_documents')"
-                " AND attname = 'title' AND NOT attisdropped)"
-            )[0][0]
-            self._title = "d.title" if present else "NULL"
-        return self._title
+        return "d.title" if self._has("qa_documents", "title") else "NULL"
 
     def documents(self) -> list[DocumentRecord]:
         rows = self._rows(
@@ -252,7 +254,9 @@ class PostgresStore(Store):
         return rows[0][0] if rows else None
 
     def sections(self, doc_id: int) -> list[Section]:
-        rows = self._rows("SELECT start, page, heading FROM qa_sections WHERE doc_id = %s ORDER BY start", (doc_id,))
+        ocr = "ocr" if self._has("qa_sections", "ocr") else "false"
+        rows = self._rows(f"SELECT start, page, heading, {ocr} FROM qa_sections WHERE doc_id = %s ORDER BY start",
+                          (doc_id,))
         return [Section(*r) for r in rows]
 
     def _stat(self, name: str) -> float:
@@ -360,8 +364,8 @@ class PostgresStore(Store):
             )
             doc_id = cur.fetchone()[0]
             cur.executemany(
-                "INSERT INTO qa_sections (doc_id, start, page, heading) VALUES (%s,%s,%s,%s)",
-                [(doc_id, s.start, s.page, s.heading) for s in doc.sections],
+                "INSERT INTO qa_sections (doc_id, start, page, heading, ocr) VALUES (%s,%s,%s,%s,%s)",
+                [(doc_id, s.start, s.page, s.heading, s.ocr) for s in doc.sections],
             )
             df: Counter[str] = Counter()
             rows = []

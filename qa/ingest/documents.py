@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import html as html_lib
+import importlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,17 +23,18 @@ from qa.settings import ENV_MAX_FILE_MB
 
 @dataclass(frozen=True)
 class Section:
-    """A stretch of a document's text that shares one page number or heading."""
+    """A stretch of a document's text that shares one page number or heading (a slide: "slide 3: Title")."""
 
     start: int
     page: int | None = None
     heading: str | None = None
+    ocr: bool = False  # the text was read from an image (OCR): it may hold misread words
 
 
 @dataclass
 class Document:
     source: str  # path relative to the corpus folder, with forward slashes
-    kind: str  # txt, md, html or pdf
+    kind: str  # txt, md, html, pdf, docx, pptx, epub, odt, rtf or image
     text: str
     sections: list[Section] = field(default_factory=list)
     title: str = ""  # for people: the document's own title, first heading or first line ("": use the file name)
@@ -141,6 +143,43 @@ class Extracted:
     title: str | None = None
 
 
+class TextBuilder:
+    """A document's text put together block by block (paragraphs, table rows, slides, OCR lines), with a
+    section starting where a heading, page or slide does. Blocks are separated by a blank line."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pos = 0
+        self.sections: list[Section] = []
+        self._pending: Section | None = None
+
+    def section(self, *, heading: str | None = None, page: int | None = None, ocr: bool = False) -> None:
+        """The next block starts a new section."""
+        self._pending = Section(0, page=page, heading=clean_title(heading, 200) if heading else None, ocr=ocr)
+
+    def add(self, block: str, sep: str = "\n\n") -> None:
+        block = normalize_newlines(block).strip()
+        if not block:
+            return
+        if self.parts:
+            self.parts.append(sep)
+            self.pos += len(sep)
+        if self._pending is not None:
+            if self.sections and self.sections[-1].start == self.pos:
+                self.sections.pop()
+            self.sections.append(Section(self.pos, self._pending.page, self._pending.heading, self._pending.ocr))
+            self._pending = None
+        self.parts.append(block)
+        self.pos += len(block)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def extracted(self, title: str | None = None) -> Extracted:
+        sections = self.sections if self.sections and self.sections[0].start == 0 else [Section(0), *self.sections]
+        return Extracted(self.text(), sections, clean_title(title))
+
+
 # --- one loader per format ---------------------------------------------------------------------------
 
 
@@ -235,6 +274,8 @@ def _pdf_title(reader) -> str | None:
 
 
 def _load_pdf(path: Path) -> Extracted:
+    """Each page's text layer; pages without one (scans) are read by OCR (``qa.ingest.ocr``, imported
+    only then) and marked as such."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -248,27 +289,41 @@ def _load_pdf(path: Path) -> Extracted:
                 raise DocumentError(f"encrypted PDF ({exc})") from exc
             if not ok:
                 raise DocumentError("encrypted PDF (password required)")
-        parts: list[str] = []
-        sections: list[Section] = []
-        pos = 0
-        for number, page in enumerate(reader.pages, start=1):
-            page_text = normalize_newlines(page.extract_text() or "").strip()
-            if not page_text:
-                continue
-            if parts:
-                parts.append("\n\n")
-                pos += 2
-            sections.append(Section(pos, page=number))
-            parts.append(page_text)
-            pos += len(page_text)
+        pages = [normalize_newlines(page.extract_text() or "").strip() for page in reader.pages]
+        title = _pdf_title(reader)
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, IndexError) as exc:
         raise DocumentError(f"unreadable PDF ({exc.__class__.__name__}: {exc})") from exc
-    text = "".join(parts)
-    if not text.strip():
-        raise DocumentError("PDF has no extractable text (scanned images?)")
-    return Extracted(text, sections, _pdf_title(reader))
+    scanned = [number for number, text in enumerate(pages, start=1) if not text]
+    ocr = {}
+    if scanned:
+        from qa.ingest import ocr as ocr_module
+
+        ocr = ocr_module.ocr_pdf_pages(path, scanned)
+    builder, empty = TextBuilder(), []
+    for number, page_text in enumerate(pages, start=1):
+        if page_text:
+            builder.section(page=number)
+            builder.add(page_text)
+        elif number in ocr:
+            ocr_module.add_ocr_page(builder, number, ocr[number], empty)
+    if scanned:
+        ocr_module.report_empty(path, empty, builder)
+    extracted = builder.extracted(title)
+    if not extracted.text.strip():
+        raise DocumentError("PDF has no extractable text, even after OCR (blank pages?)")
+    return extracted
+
+
+def _elsewhere(module: str, name: str):
+    """A loader that lives in its own module, imported on first use: python-docx, OCR models and the like
+    cost nothing to folders that hold none of their files."""
+
+    def load(path: Path) -> Extracted:
+        return getattr(importlib.import_module(module), name)(path)
+
+    return load
 
 
 _LOADERS = {
@@ -278,6 +333,12 @@ _LOADERS = {
     ".html": ("html", _load_html),
     ".htm": ("html", _load_html),
     ".pdf": ("pdf", _load_pdf),
+    ".docx": ("docx", _elsewhere("qa.ingest.office", "load_docx")),
+    ".pptx": ("pptx", _elsewhere("qa.ingest.office", "load_pptx")),
+    ".odt": ("odt", _elsewhere("qa.ingest.office", "load_odt")),
+    ".epub": ("epub", _elsewhere("qa.ingest.epub", "load_epub")),
+    ".rtf": ("rtf", _elsewhere("qa.ingest.rtf", "load_rtf")),
+    **{suffix: ("image", _elsewhere("qa.ingest.ocr", "load_image")) for suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff")},
 }
 assert set(_LOADERS) == set(SUPPORTED_SUFFIXES)
 
