@@ -7,21 +7,28 @@ CORPUS ?= seeds
 INDEX ?= index
 TORCH := torch==2.13.0
 
-.PHONY: run test unit install install-test index clean
+.PHONY: run test unit install install-test install-torch index clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build
+# answering and indexing run on ONNX Runtime: no torch
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -e .
 	touch $@
 
+# the tests also check the ONNX files against the torch weights and train a reader: torch first, pinned
+# (an unpinned torch would pull a multi-GB CUDA build)
 $(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
+
+# training (qa train-reader) and exporting (qa export-onnx) need the torch extra
+install-torch: $(VENV)/.installed
+	$(PIP) install --quiet $(TORCH)
+	$(PIP) install --quiet -e '.[torch]'
 
 install: $(VENV)/.installed
 

@@ -54,7 +54,7 @@ def main() -> None:
         path.write_text(docs[s], encoding="utf-8")
     files = sorted(corpus.iterdir())
     embedder = Embedder()
-    _ = embedder.model
+    embedder.load()
 
 
     def lib(label: str, **kw):

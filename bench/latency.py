@@ -95,7 +95,7 @@ def run(args) -> None:
         md += table(f"SQuAD v1.1 dev, article layout ({answerer.store.n_chunks} chunks, {len(qs)} questions)", res)
     elif args.questions > 0:
         print(f"(no SQuAD index at {squad_index}: run qa eval with --index-dir first)")
-    md.append(f"thread settings: {prov['env'] or 'defaults'}; torch threads {prov['machine'].get('torch_threads')}"
+    md.append(f"thread settings: {prov['env'] or 'defaults'}; model threads {prov['machine'].get('model_threads')} ({prov['machine'].get('backend')})"
               + ("; one core kept busy by a spinning process (--hog)" if args.hog else ""))
     save(f"latency-{args.tag}", result, "\n".join(md))
 

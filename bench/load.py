@@ -349,7 +349,7 @@ def run_load(clients: int = 20, seconds: float = 60, threads: int | None = None,
     work = Path(tempfile.mkdtemp(prefix="qa-bench-load-")) if own_work else Path(work)
     questions = seed_questions()
     upload_after = min(5.0, seconds / 6) if upload_after is None else upload_after
-    prov["machine"].pop("torch_threads", None)  # this process's, not the server's (server_env below)
+    prov["machine"].pop("model_threads", None)  # this process's, not the server's (server_env below)
     thread_vars = ("QA_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
     result: dict = {"bench": "load", **prov,
                     "server_env": {k: v for k, v in server_env(threads).items() if k in thread_vars},

@@ -16,11 +16,13 @@ from qa.errors import QAError
 
 MODES = ("hybrid", "dense", "bm25")  # retrieval: both retrievers fused, vectors only, BM25 only
 READERS = ("trained", "heuristic")  # the trained span reader, or rules over the best sentence
+BACKENDS = ("onnx", "torch")  # what runs the networks: the shipped ONNX files, or the torch weights (checks)
 
 ENV_INDEX = "QA_INDEX"
 ENV_STORE = "QA_STORE"
 ENV_READER = "QA_READER"
 ENV_THREADS = "QA_THREADS"
+ENV_BACKEND = "QA_BACKEND"
 ENV_MAX_FILE_MB = "QA_MAX_FILE_MB"
 ENV_FUSION = "QA_FUSION"  # e.g. "rrf", or "minmax:0.45" (a score fusion and its dense weight)
 ENV_SERVE_AUTH = "QA_SERVE_AUTH"
@@ -50,7 +52,8 @@ class Settings:
     fusion_weight: float = 0.45  # the dense side's weight in a score fusion
     max_file_mb: float = 20.0  # larger files are skipped by ``qa index`` (0: no limit)
     max_upload_mb: float = 20.0  # largest upload in the chat
-    threads: int | None = None  # CPU threads for the models (None: torch's default)
+    threads: int | None = None  # threads per question for the models (None: one, safe when the CPU is shared)
+    backend: str = "onnx"  # ONNX Runtime; "torch" runs the torch weights instead (needs the torch extra)
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
@@ -65,13 +68,15 @@ class Settings:
             raise QAError(f"unknown fusion '{self.fusion}'; choose one of: rrf, {', '.join(FUSIONS)}")
         if not 0.0 <= self.fusion_weight <= 1.0:
             raise QAError(f"the fusion weight must be between 0 and 1, not {self.fusion_weight}")
+        if self.backend not in BACKENDS:
+            raise QAError(f"unknown backend '{self.backend}'; choose one of: {', '.join(BACKENDS)}")
         if self.threads is not None and self.threads < 1:
             raise QAError(f"threads must be at least 1, not {self.threads}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
-        """Defaults, then ``QA_INDEX``, ``QA_STORE``, ``QA_READER``, ``QA_THREADS``, ``QA_FUSION`` and
-        ``QA_MAX_FILE_MB``, then ``overrides`` (None values are ignored)."""
+        """Defaults, then ``QA_INDEX``, ``QA_STORE``, ``QA_READER``, ``QA_THREADS``, ``QA_BACKEND``,
+        ``QA_FUSION`` and ``QA_MAX_FILE_MB``, then ``overrides`` (None values are ignored)."""
         values: dict = {}
         if environ.get(ENV_INDEX):
             values["index"] = environ[ENV_INDEX]
@@ -81,6 +86,8 @@ class Settings:
             values["reader"] = check_reader(environ[ENV_READER].strip(), ENV_READER)
         if environ.get(ENV_THREADS, "").strip():
             values["threads"] = _number(environ[ENV_THREADS], ENV_THREADS, "a number of threads", int)
+        if environ.get(ENV_BACKEND, "").strip():
+            values["backend"] = environ[ENV_BACKEND].strip()
         if environ.get(ENV_FUSION, "").strip():
             method, _, weight = environ[ENV_FUSION].strip().partition(":")
             values["fusion"] = method

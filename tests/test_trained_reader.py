@@ -71,4 +71,4 @@ def test_train_reader_writes_weights_card_and_resumes(tmp_path, capsys):
     assert train_main([str(SLICE), "--epochs", "2", "--resume", *common]) == 0
     assert f"resumed at step {total}" in capsys.readouterr().err
     assert json.loads((out / "training.json").read_text())["steps"] == f"{2 * int(total)} of {2 * int(total)}"
-    assert SpanReader(out).spans("What is it?", ["It is a test."]) is not None  # loads back
+    assert SpanReader(weights=out).spans("What is it?", ["It is a test."]) is not None  # loads back

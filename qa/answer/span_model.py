@@ -1,20 +1,21 @@
 """The trained span reader: all-MiniLM-L6-v2 fine-tuned on SQuAD v1.1 train (see qa/models/span-reader).
 
 Given a question and a few short passages, it scores every (start, end) word-piece pair with its
-start/end head and returns the best spans as character offsets into those passages. The weights ship
-in the package (float16 safetensors, 45 MB); on the CPU they run in float32, with the linear layers
-quantized to int8 (``torch.ao.quantization.quantize_dynamic``) for speed.
+start/end head and returns the best spans as character offsets into those passages. It runs on ONNX
+Runtime from ``qa/models/onnx/span-reader.onnx`` (int8 weights, exported from the float16 safetensors
+by ``qa export-onnx``); the torch weights are kept for training and for checking the export.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from qa.inference.runners import make_runner
+from qa.ingest.tokens import model_tokenizer, wordpiece_tokenizer
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "span-reader"
 MAX_ANSWER_PIECES = 30
@@ -57,60 +58,40 @@ def available(path: Path = MODEL_DIR) -> bool:
 
 
 class SpanReader:
-    """Loads once (lazily, thread-safe); ``spans`` is safe to call from several threads."""
+    """Loads once (lazily, thread-safe); ``spans`` is safe to call from several threads.
 
-    def __init__(self, path: Path = MODEL_DIR, quantize: bool = True) -> None:
-        self.path = Path(path)
-        self.quantize = quantize
-        self._model = None
-        self._tokenizer = None
-        self._lock = threading.Lock()
-        # The fast tokenizer keeps its padding / truncation settings between calls: a question-only call in
-        # another thread between configuring and encoding a batch would leave the batch unpadded.
-        self._tokenize = threading.Lock()
+    ``backend``: "onnx" (default: the shipped int8 file) or "torch" (the weights in ``qa/models/span-reader``,
+    int8 linear layers); ``threads``: intra-op threads per call (default ``Settings.threads``: one);
+    ``weights``: another reader's torch weights (e.g. one just trained; implies torch).
+    """
 
-    def _load(self) -> None:
-        with self._lock:
-            if self._model is not None:
-                return
-            import torch
-            import transformers
-            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    def __init__(self, backend: str | None = None, threads: int | None = None, weights: Path | None = None) -> None:
+        from qa.settings import Settings
 
-            from qa.ingest.tokens import model_path
-
-            transformers.utils.logging.set_verbosity_error()
-            transformers.utils.logging.disable_progress_bar()
-            model = AutoModelForQuestionAnswering.from_pretrained(str(self.path), dtype=torch.float32).eval()
-            if self.quantize:
-                with warnings.catch_warnings():  # torch marks its int8 helpers as deprecated; they still work
-                    warnings.simplefilter("ignore")
-                    model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-            self._tokenizer = AutoTokenizer.from_pretrained(str(model_path()))  # the base model's vocabulary
-            self._model = model
+        settings = Settings.from_env() if backend is None or threads is None else None
+        self.backend = "torch" if weights is not None else backend or settings.backend
+        self._runner = make_runner("span-reader", self.backend, threads or settings.threads or 1, weights)
+        self._pairs = model_tokenizer(MAX_LEN, pairs=True)
+        self._plain = wordpiece_tokenizer()
 
     def spans(self, question: str, passages: list[str]) -> list[Span]:
         """The best span of each passage, best first."""
         if not passages:
             return []
-        if self._model is None:
-            self._load()
-        import torch
-
-        with self._tokenize:  # the model runs outside it, so questions still read in parallel
-            q = self._tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-            if len(q["input_ids"]) > MAX_QUESTION_PIECES:  # keep room for the passage
-                question = question[: q["offset_mapping"][MAX_QUESTION_PIECES - 1][1]]
-            enc = self._tokenizer([question] * len(passages), passages, truncation="only_second",
-                                  max_length=MAX_LEN, padding=True, return_offsets_mapping=True, return_tensors="pt")
-        offsets = enc.pop("offset_mapping").tolist()
-        with torch.inference_mode():
-            out = self._model(**enc)
-        starts, ends = out.start_logits.numpy(), out.end_logits.numpy()
+        q = self._plain.encode(question, add_special_tokens=False)
+        if len(q.ids) > MAX_QUESTION_PIECES:  # keep room for the passage
+            question = question[: q.offsets[MAX_QUESTION_PIECES - 1][1]]
+        encodings = self._pairs.encode_batch([(question, p) for p in passages])
+        feeds = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        out = self._runner.run(feeds)
+        starts, ends = out["start_logits"], out["end_logits"]
         found = []
-        for i in range(len(passages)):
-            seq = enc.sequence_ids(i)
-            offs = [tuple(o) if seq[j] == 1 else None for j, o in enumerate(offsets[i])]
+        for i, enc in enumerate(encodings):
+            offs = [o if seq == 1 else None for o, seq in zip(enc.offsets, enc.sequence_ids)]
             score, a, b = best_spans(starts[i], ends[i], offs)
             if a is not None:
                 found.append(Span(score, i, a, b, float(starts[i][0] + ends[i][0])))

