@@ -128,3 +128,24 @@ def store_answerer(request, seed_index, embedder):
     url = new_database(request.getfixturevalue("pg_server"))
     build_index(SEEDS, url, embedder=embedder, progress=False)
     return Answerer(url, embedder=embedder)
+
+
+# --- the browser (tests/test_ui_browser.py, tests/test_ui_chat.py) ---------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()

@@ -130,29 +130,32 @@ def test_escaped_text_has_no_markup_and_reads_back(text):
 
 
 def test_answer_html_marks_the_span_in_the_sentence_and_the_passage(answerer):
-    from ui.render import render_answer
+    from ui.replies import render_answer
 
     answer = answerer.ask(JAPAN_Q)
-    page = render_answer(answer)
+    page = render_answer(answer, 1)
     assert "\n\n" not in page  # one HTML block: Markdown leaves it alone
-    assert 'class="qa-reply qa-found"' in page and f"confidence {answer.confidence:.2f}" in page
-    # the main quote, the expanded sentence and the chunk each mark exactly the answer
-    assert marks(page) == ["$16 billion"] * 3
-    assert '<span class="qa-num">[1]</span>' in page
-    assert SEED_SOURCE in html.unescape(page) and "chars 1535–1546" in page
+    assert 'class="qa-reply qa-found qa-sure"' in page and ">Confident</span>" in page
+    # the main quote, the expanded sentence, the chunk and the two [1] previews each mark exactly the answer
+    assert marks(page) == ["$16 billion"] * 5
+    assert '<a class="qa-ref qa-jump" href="#qa-jump-1-c0"' in page and ">[1]<span" in page
+    assert f"{SEED_SOURCE} · characters 1535–1546" in html.unescape(page)
     c = answer.citations[0]
     assert page.count("<details>") == len(answer.citations)
     assert html.unescape(re.sub(r"<[^>]+>", "", page)).count(c.sentence) >= 2
 
 
 def test_not_found_html_is_distinct_and_lists_the_closest_passages(answerer):
-    from ui.render import render_answer
+    from ui.replies import render_answer
 
     answer = answerer.ask(OFF_TOPIC_Q)
     page = render_answer(answer)
     assert 'class="qa-reply qa-notfound"' in page and "Not found in the documents" in page
     assert "qa-found" not in page and "<mark" not in page
-    assert page.count('class="qa-cite"') == min(3, len(answer.passages)) > 0
+    assert page.count('class="qa-cite qa-closest"') == min(3, len(answer.passages)) > 0
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.replace("<br>", " ")))
+    assert all(" ".join(p.text.split()) in " ".join(text.split()) for p in answer.passages[:3])  # in full
+    assert "best 0" not in text and f"{answer.confidence:.2f}" not in text  # no raw scores
 
 
 def test_document_view_marks_the_span_in_place_and_windows_long_documents():
@@ -372,6 +375,7 @@ def test_api_upload_ask_and_remove_a_document(client, ui_server, tmp_path):
     report = client.predict("observatory.md", api_name="/remove")
     assert report["ok"] and report["removed"] == ["observatory.md"]
     assert not (ui_server.docs / "observatory.md").exists()
+    assert (ui_server.docs / ".trash" / "observatory.md").read_text() == OBSERVATORY_MD.replace("1911", "1912")
     assert "observatory.md" not in [d["source"] for d in client.predict(api_name="/documents")]
     result = client.predict(OBSERVATORY_Q, 5, "hybrid", api_name="/ask")
     assert all(p["source"] != "observatory.md" for p in result["passages"])
@@ -431,8 +435,7 @@ def test_questions_asked_during_an_upload_see_a_whole_index(client, ui_server, t
     """While a large upload is embedded, other people keep getting complete answers from the old index."""
     from gradio_client import Client, handle_file
 
-    words = ("river stone meadow lantern harbor orchard valley bridge tower garden market "
-             "cellar quarry mill chapel forge").split()
+    words = ["river", "stone", "meadow", "lantern", "harbor", "orchard", "valley", "bridge", "tower", "garden", "market", "cellar", "quarry", "mill", "chapel", "forge"]
     lines = [f"Ledger entry {i}: the {words[i % 16]} near the {words[(i * 7) % 16]} was surveyed "
              f"by clerk number {i} in the year {1700 + i % 200}." for i in range(700)]
     lines.append("The Grand Ledger of Ostrava Vale holds 48211 pages and was sealed in 1893.")

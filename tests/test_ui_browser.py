@@ -19,7 +19,6 @@ from .test_ui_api import SEED_SOURCE, ui_server_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.*")
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TIMEOUT_MS = 60_000
 
@@ -43,22 +42,6 @@ XSS_QUESTION = LIGHTHOUSE_Q + ' <img src=x onerror="window.__qa_pwned=5;alert(5)
 @pytest.fixture(scope="session")
 def ui_server(request, tmp_path_factory, embedder):
     return ui_server_for(request, tmp_path_factory, embedder)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-dev-shm-usage"],
-        )
-        yield browser
-        browser.close()
 
 
 class Page:
@@ -123,13 +106,14 @@ def test_seed_question_shows_answer_highlight_and_citation(page, ui_server):
     seconds = page.ask(JAPAN_Q)
     reply = page.last_reply()
     assert reply.locator(".qa-answer").inner_text() == expected.answer == "$16 billion"
-    assert f"confidence {expected.confidence:.2f}" in reply.inner_text()
-    quote_mark = reply.locator(".qa-main-quote mark")
+    assert reply.locator(".qa-conf").inner_text() == "Confident" and expected.confidence >= 0.8
+    quote_mark = reply.locator(".qa-main-quote > mark")
     assert quote_mark.is_visible() and quote_mark.inner_text() == "$16 billion"
     assert "Tokyo has increased support for Ukraine" in reply.locator(".qa-main-quote").inner_text()
     summary = reply.locator(".qa-cite summary").first
-    assert summary.is_visible() and "[1]" in summary.inner_text() and SEED_SOURCE in summary.inner_text()
-    assert "chars 1535–1546" in summary.inner_text()
+    assert summary.is_visible() and reply.locator(".qa-cite .qa-ref").first.inner_text().startswith("[1]")
+    tip = reply.locator(".qa-cite .qa-place").first.get_attribute("title")
+    assert tip == f"{SEED_SOURCE} · characters 1535–1546"
 
     doc_mark = page.page.locator("#qa-docview mark#qa-hit")  # the whole document, span in place
     doc_mark.wait_for()
@@ -159,7 +143,7 @@ def test_not_found_reply_looks_different_and_lists_closest_passages(page):
     assert reply.locator(".qa-nf-title").inner_text() == "Not found in the documents"
     assert reply.locator(".qa-answer").count() == 0
     assert 1 <= reply.locator(".qa-cite").count() <= 3
-    assert SEED_SOURCE in reply.locator(".qa-cite summary").first.inner_text()
+    assert SEED_SOURCE in reply.locator(".qa-cite .qa-place").first.get_attribute("title")
     page.page.locator("#qa-docview .qa-sent#qa-hit").wait_for()  # closest passage shown in place
 
 
@@ -222,6 +206,8 @@ def remove_in_browser(page, name: str) -> str:
     page.page.get_by_role("option", name=name, exact=True).click()
     before = page.page.locator("#qa-status").inner_text()
     page.page.locator("#qa-remove").click()
+    page.page.locator(".qa-confirm-text").get_by_text(name).wait_for()  # asks first, naming the file
+    page.page.locator("#qa-confirm-remove").click()
     page.page.wait_for_function(
         "(before) => { const s = document.querySelector('#qa-status .qa-status');"
         " return s && s.innerText !== before && s.innerText.includes('removed'); }", arg=before)
@@ -261,7 +247,7 @@ def test_malicious_html_is_shown_as_text_and_never_runs(page, ui_server, tmp_pat
 
         page.ask("Where is the Perito Moreno Glacier located?")
         reply = page.last_reply()
-        assert "glaciers-xss.html" in reply.inner_text()
+        assert "glaciers-xss.html" in reply.locator(".qa-place").first.get_attribute("title")
         page.page.wait_for_timeout(500)  # give anything that would run a chance to
         page.screenshot("chat-malicious-html.png")
 
@@ -290,7 +276,7 @@ def test_upload_then_ask_without_restart(page, ui_server, tmp_path):
         page.ask("When was the Harrowgate beacon first lit?")
         reply = page.last_reply()
         assert "1588" in reply.locator(".qa-answer").inner_text()
-        assert "beacon.md" in reply.locator(".qa-cite summary").first.inner_text()
+        assert reply.locator(".qa-cite .qa-place").first.get_attribute("title").startswith("beacon.md · ")
     finally:
         remove_in_browser(page, "beacon.md")
     assert not (ui_server.docs / "beacon.md").exists()

@@ -22,7 +22,8 @@ from qa.errors import QAError
 from qa.index.indexer import IndexReport, build_index
 from qa.settings import MB
 
-from .uploads import UploadError, delete_document, save_upload
+from .trash import TRASH, restore_document, trash_document
+from .uploads import UploadError, save_upload
 
 log = logging.getLogger("qa.serve")
 
@@ -99,11 +100,15 @@ class Service:
         refused, saved = [], []
         with self._changes:
             progress(0.02, "checking and saving files")
+            renamed = []
             for path, name in files:
                 try:
                     saved.append(save_upload(path, name, self.docs_dir, self.max_upload_bytes))
                 except UploadError as exc:
                     refused.append({"file": str(name)[:200], "reason": str(exc)})
+                else:
+                    if saved[-1].name != Path(str(name)).name:
+                        renamed.append({"file": str(name)[:200], "saved_as": saved[-1].name})
             if not saved:
                 return self._report(None, ok=False, refused=refused, message="nothing was added")
             progress(0.1, f"reading {len(saved)} file{'s' if len(saved) != 1 else ''}")
@@ -112,22 +117,34 @@ class Service:
             progress(1.0, "done")
         log.info("upload: %s (%.1f s)", report.summary(), time.perf_counter() - t0)
         names = [s.name for s in saved]
-        return self._report(report, refused=refused, saved=names,
+        return self._report(report, refused=refused, saved=names, renamed=renamed,
                             unchanged=[n for n in names if n in report.unchanged],
                             message=f"indexed in {report.seconds:.1f} s")
 
     def remove(self, source: str) -> dict:
+        """Move an indexed document's file to ``.trash/`` in the documents folder and update the index."""
         source = str(source or "")
         with self._changes:
             if source not in {d.source for d in self.documents()}:
                 return self._report(None, ok=False, message=f"'{source[:200]}' is not an indexed document")
             try:
-                deleted = delete_document(source, self.docs_dir)
+                moved = trash_document(source, self.docs_dir)
             except UploadError as exc:
                 return self._report(None, ok=False, message=str(exc))
             report = self._index()
-        note = "file deleted" if deleted else "the file was already gone"
-        return self._report(report, message=note)
+        note = f"moved to {TRASH}/ in the documents folder (undo restores it)" if moved else "the file was already gone"
+        return self._report(report, message=note, trashed=source if moved else None)
+
+    def restore(self, source: str) -> dict:
+        """Undo ``remove``: move the file back from the trash and index it again."""
+        source = str(source or "")
+        with self._changes:
+            try:
+                restore_document(source, self.docs_dir)
+            except UploadError as exc:
+                return self._report(None, ok=False, message=str(exc))
+            report = self._index()
+        return self._report(report, message=f"restored {source[:200]}")
 
     def rebuild(self, progress: Progress = _no_progress) -> dict:
         with self._changes:

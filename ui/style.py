@@ -3,7 +3,7 @@
 CSS = """
 .gradio-container { max-width: 1400px !important; margin: 0 auto !important; }
 .qa-header { padding: 6px 2px 2px; }
-.qa-title { font-size: 1.6rem; font-weight: 700; letter-spacing: -0.01em; }
+.qa-title { font-size: 1.6rem !important; font-weight: 700; letter-spacing: -0.01em; margin: 0 !important; }
 .qa-subtitle { color: var(--body-text-color-subdued); margin-top: 2px; }
 .qa-placeholder { text-align: center; color: var(--body-text-color-subdued); line-height: 1.6; }
 .qa-label { font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.06em; font-weight: 600;
@@ -11,7 +11,7 @@ CSS = """
 .qa-try .qa-label { margin: 4px 0 0; }
 #qa-examples { gap: 6px; flex-wrap: wrap; align-items: center; }
 #qa-examples button.qa-example { flex: 0 1 auto !important; min-width: 0 !important; font-weight: 400; }
-.qa-panel-title { font-weight: 700; font-size: 1.05rem; margin: 2px 0 6px; }
+.qa-panel-title { font-weight: 700; font-size: 1.05rem !important; margin: 2px 0 6px !important; }
 .qa-help { color: var(--body-text-color-subdued); font-size: 0.9rem; margin-bottom: 6px; }
 
 /* replies */
@@ -74,4 +74,80 @@ CSS += """
 """
 CSS += """
 .qa-table, .qa-table tr, .qa-table thead, .qa-table tbody { border: none !important; }
+"""
+
+CSS += """
+/* links into the document view: the answer, [n], other candidates, closest passages */
+a.qa-jump { color: inherit; text-decoration: none; cursor: pointer; }
+a.qa-answer { text-decoration: underline dotted 1px; text-underline-offset: 4px; }
+a.qa-jump:focus-visible, .qa-copy:focus-visible { outline: 2px solid #6366f1; outline-offset: 2px; border-radius: 4px; }
+a.qa-ref { position: relative; display: inline-block; color: #4338ca; font-weight: 700; font-size: 0.85em;
+           padding: 0 2px; margin-left: 2px; text-decoration: none; }
+a.qa-ref:hover { text-decoration: underline; }
+.qa-tip { display: none; position: absolute; z-index: 20; left: 0; top: 1.6em; width: min(22rem, 70vw);
+          padding: 8px 10px; border-radius: 8px; font-weight: 400; font-size: 0.85rem; line-height: 1.45;
+          background: var(--background-fill-primary); color: var(--body-text-color);
+          border: 1px solid var(--border-color-primary); box-shadow: 0 6px 18px rgba(0, 0, 0, 0.18); }
+a.qa-ref:hover .qa-tip, a.qa-ref:focus .qa-tip { display: block; }
+.qa-cite { display: flex; gap: 6px; align-items: flex-start; }
+.qa-cite > details, .qa-closest-body { flex: 1; min-width: 0; }
+.qa-cite > a.qa-ref { margin-top: 5px; }
+.qa-place { font-weight: 600; }
+.qa-file { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 6px 0 2px; word-break: break-all; }
+.qa-passage-full { font-size: 0.92rem; line-height: 1.5; color: var(--body-text-color); margin: 2px 0 6px; }
+.qa-closest { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px !important; }
+.qa-actions { margin-top: 8px; }
+.qa-copy { font-size: 0.8rem; padding: 2px 10px; border-radius: 6px; cursor: pointer;
+           border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+           color: var(--body-text-color); }
+.qa-copytext { display: none; }
+
+/* how sure a reply is */
+.qa-tentative { border-left: 4px dashed #d97706; padding-left: 10px; }
+.qa-tentative-title { font-weight: 700; color: #92400e; margin-bottom: 2px; }
+.qa-tentative a.qa-answer { font-weight: 500; font-style: italic; }
+.qa-alts { margin: 2px 0 4px 1.2em !important; padding: 0 !important; }
+.qa-alt a.qa-alt-answer { font-weight: 600; text-decoration: underline dotted 1px; }
+.qa-nf-title { color: #92400e; }
+.qa-nf-why { color: var(--body-text-color) !important; }
+.qa-gone { font-size: 0.85rem; color: #991b1b; background: rgba(239, 68, 68, 0.1); border-radius: 6px;
+           padding: 2px 8px; margin-bottom: 6px; }
+.qa-doc-title { font-weight: 600; }
+@keyframes qa-flash { 0% { box-shadow: 0 0 0 6px rgba(250, 204, 21, 0.9); } 100% { box-shadow: 0 0 0 0 rgba(250, 204, 21, 0); } }
+.qa-flash { animation: qa-flash 1.2s ease-out 2; }
+
+/* dark mode: readable highlights and badges */
+.dark .qa-reply mark, .dark .qa-doc mark { background: #facc15; color: #111827; }
+.dark .qa-sent { background: rgba(129, 140, 248, 0.32); }
+.dark a.qa-ref { color: #a5b4fc; }
+.dark .qa-tentative-title, .dark .qa-nf-title, .dark .qa-notice { color: #fcd34d; }
+.dark .qa-gone { color: #fecaca; }
+.dark .qa-error { color: #fca5a5; }
+
+/* documents tab */
+.qa-doc-name { display: block; font-weight: 600; }
+.qa-table td .qa-src { font-weight: 400; }
+.qa-table th.qa-numcol { text-align: right; }
+button.qa-danger { background: #b91c1c !important; color: #fff !important; border-color: #991b1b !important; }
+#qa-confirm { padding: 10px; border: 2px solid #dc2626 !important; border-radius: 8px; }
+.qa-confirm-text { padding: 4px 2px 8px; }
+
+/* layout: the chat fills the window; no control runs under another */
+#qa-chat-actions { gap: 6px; justify-content: flex-start; }
+#qa-chat-actions button { flex: 0 0 auto !important; min-width: 0 !important; }
+#qa-docview-col .qa-doc-body { max-height: calc(100dvh - 260px); min-height: 200px; }
+#qa-cite-choice input { text-overflow: ellipsis; padding-right: 28px !important; }
+@media (max-width: 760px) {
+  .gradio-container { padding: 4px 6px !important; }
+  .qa-title { font-size: 1.2rem !important; }
+  .qa-subtitle { font-size: 0.8rem; }
+  #qa-chat { height: calc(100dvh - 290px) !important; min-height: 220px !important; }
+  #qa-examples button.qa-example { font-size: 0.8rem; }
+  #qa-docview-col .qa-doc-body { max-height: 70dvh; }
+}
+
+/* contrast (axe-core, WCAG AA) */
+.qa-subtitle, .qa-label, .qa-help, .qa-docs-head, .qa-range, .qa-file, .qa-doc-note, .qa-placeholder,
+.qa-doc-empty, .qa-snippet { color: var(--body-text-color-subdued) !important; }
+button.primary, #qa-send { background: #4338ca !important; color: #fff !important; }
 """
