@@ -42,7 +42,7 @@ def manifest(folder: Path = ONNX_DIR) -> dict:
         raise QAError(f"cannot read {folder / MANIFEST} ({exc}); {_FIX}") from None
 
 
-_checked: dict[Path, str] = {}
+_checked: dict[Path, tuple] = {}  # path -> (sha256, size, mtime) of a file already checked in this process
 _check_lock = threading.Lock()
 
 
@@ -53,16 +53,17 @@ def verified(name: str, folder: Path = ONNX_DIR) -> Path:
     if entry is None:
         raise QAError(f"{name} is not listed in {folder / MANIFEST}; {_FIX}")
     with _check_lock:
-        if _checked.get(path) == entry["sha256"]:
-            return path
         try:
+            st = path.stat()
+            if _checked.get(path) == (entry["sha256"], st.st_size, st.st_mtime_ns):
+                return path
             digest = sha256_of(path)
         except OSError as exc:
             raise QAError(f"cannot read model file {path} ({exc.strerror or exc}); {_FIX}") from None
         if digest != entry["sha256"]:
             raise QAError(f"model file {path} is damaged or out of date (its SHA-256 does not match "
                           f"{MANIFEST}); {_FIX}")
-        _checked[path] = digest
+        _checked[path] = (digest, st.st_size, st.st_mtime_ns)
     return path
 
 
