@@ -122,3 +122,15 @@ def test_lines_come_back_in_reading_order_with_paragraph_gaps():
     boxes = [(box(200, 0), "right", 0.9), (box(0, 2), "left", 0.9), (box(0, 25), "next", 0.9),
              (box(0, 90), "paragraph", 0.9)]
     assert lines_to_text(boxes) == "left right\nnext\n\nparagraph"
+
+
+@pytest.mark.parametrize("name", ["rapidocr", "tesseract"])
+def test_each_engine_reads_a_picture_of_text(name):
+    import shutil
+
+    from qa.ingest import ocr
+
+    if name == "tesseract" and not shutil.which("tesseract"):
+        pytest.skip("tesseract is not installed (Debian: tesseract-ocr)")
+    page = ocr.engine(name).read(text_image(IMAGE_LINES))
+    assert "Marta Olsen" in page.text and "1931" in page.text

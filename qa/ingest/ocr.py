@@ -2,10 +2,11 @@
 
 Two engines read a page image:
 
-- ``rapidocr`` (the default): PP-OCRv4 detection and recognition on ONNX Runtime, from the
-  ``rapidocr-onnxruntime`` wheel, whose models ship inside it (no download, no system package).
-- ``tesseract``: the ``tesseract`` program (Debian ``tesseract-ocr``), used where it is installed and
-  rapidocr is not, or when asked for by name (bench/ocr.py compares the two).
+- ``tesseract``: the ``tesseract`` program (Debian ``tesseract-ocr``), the default where it is installed:
+  on rendered pages it reads 99.9% of characters right against rapidocr's 96-98%, twice as fast
+  (bench/ocr.py, docs/BENCHMARKS.md).
+- ``rapidocr``: PP-OCRv4 detection and recognition on ONNX Runtime, from the ``rapidocr-onnxruntime``
+  wheel, whose models ship inside it (no download, no system package): the default everywhere else.
 
 Nothing here is imported until a document needs OCR, so folders without scans index as fast as before.
 Text read by OCR keeps its page (``Section.ocr`` marks it: a citation says "p. 3 (OCR)"), because it
@@ -103,15 +104,12 @@ _engines_lock = threading.Lock()
 
 
 def engine(name: str | None = None):
-    """The OCR engine called ``name`` (made once per process), or the default: rapidocr when its wheel is
-    installed, else tesseract when the program is."""
+    """The OCR engine called ``name`` (made once per process), or the default: tesseract where the
+    program is installed (more accurate and about twice as fast on rendered pages: docs/BENCHMARKS.md,
+    OCR), else rapidocr, which needs nothing but its wheel."""
     with _engines_lock:
         if name is None:
-            try:
-                import rapidocr_onnxruntime  # noqa: F401
-                name = "rapidocr"
-            except ImportError:
-                name = "tesseract"
+            name = "tesseract" if shutil.which("tesseract") else "rapidocr"
         if name not in _engines:
             _engines[name] = ENGINES[name]()
         return _engines[name]
