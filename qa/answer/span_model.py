@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.inference.model_inputs import question_passages
 from qa.inference.runners import make_runner
-from qa.ingest.tokens import model_tokenizer, wordpiece_tokenizer
+from qa.ingest.tokens import wordpiece_tokenizer
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "span-reader"
 MAX_ANSWER_PIECES = 30
@@ -71,27 +72,23 @@ class SpanReader:
         settings = Settings.from_env() if backend is None or threads is None else None
         self.backend = "torch" if weights is not None else backend or settings.backend
         self._runner = make_runner("span-reader", self.backend, threads or settings.threads or 1, weights)
-        self._pairs = model_tokenizer(MAX_LEN, pairs=True)
-        self._plain = wordpiece_tokenizer()
+
+    def prefetch(self) -> None:
+        """Start loading the model in the background."""
+        self._runner.prefetch()
 
     def spans(self, question: str, passages: list[str]) -> list[Span]:
         """The best span of each passage, best first."""
         if not passages:
             return []
-        q = self._plain.encode(question, add_special_tokens=False)
+        q = wordpiece_tokenizer().encode(question, add_special_tokens=False)
         if len(q.ids) > MAX_QUESTION_PIECES:  # keep room for the passage
             question = question[: q.offsets[MAX_QUESTION_PIECES - 1][1]]
-        encodings = self._pairs.encode_batch([(question, p) for p in passages])
-        feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        out = self._runner.run(feeds)
+        batch = question_passages(question, passages, MAX_LEN)
+        out = self._runner.run(batch.feeds())
         starts, ends = out["start_logits"], out["end_logits"]
         found = []
-        for i, enc in enumerate(encodings):
-            offs = [o if seq == 1 else None for o, seq in zip(enc.offsets, enc.sequence_ids)]
+        for i, offs in enumerate(batch.offsets):
             score, a, b = best_spans(starts[i], ends[i], offs)
             if a is not None:
                 found.append(Span(score, i, a, b, float(starts[i][0] + ends[i][0])))

@@ -12,6 +12,7 @@ each on one thread, which encodes more per second than one batch on several thre
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -20,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from qa.config import EMBED_DIM, MODEL_WINDOW
+from qa.inference.model_inputs import single_texts
 from qa.inference.runners import make_runner
-from qa.ingest.tokens import model_tokenizer
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -53,25 +54,32 @@ class Embedder:
         self.workers = workers or usable_cores()
         self.backend = backend or settings.backend
         self._runner = make_runner("embedder", self.backend, self.threads)
-        self._tokenizer = model_tokenizer(MODEL_WINDOW)
         self._lock = threading.Lock()
+
+    def with_workers(self, workers: int) -> Embedder:
+        """The same loaded model, building with ``workers`` batches at once (e.g. leaving a core to questions)."""
+        other = copy.copy(self)
+        other.workers = max(1, workers)
+        return other
+
+    def prefetch(self) -> None:
+        """Start loading the model in the background."""
+        self._runner.prefetch()
 
     def load(self) -> None:
         """Load the model now rather than at the first call."""
         self.encode_queries(["warm up"])
 
     def _token_vectors(self, texts: Sequence[str]):
-        """Word pieces of ``texts`` (truncated to the model window) and the model's vector for each piece."""
-        encodings = self._tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        out = self._runner.run({"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
-        return encodings, mask, out["token_embeddings"]
+        """Word pieces of ``texts`` (cut to the model window) and the model's vector for each piece."""
+        batch = single_texts(list(texts), MODEL_WINDOW)
+        return batch, self._runner.run(batch.feeds())["token_embeddings"]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, EMBED_DIM), dtype=np.float32)
-        _, mask, tokens = self._token_vectors(texts)
+        batch, tokens = self._token_vectors(texts)
+        mask = batch.attention_mask
         pooled = (tokens * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         return _normalize(pooled.astype(np.float32))
 
@@ -92,16 +100,12 @@ class Embedder:
         batches = [order[b : b + self.batch_size] for b in range(0, n, self.batch_size)]
 
         def encode(idx: list[int]) -> None:
-            encodings, mask, tokens = self._token_vectors([texts[i] for i in idx])
+            batch, tokens = self._token_vectors([texts[i] for i in idx])
             for row, i in enumerate(idx):
-                enc, keep = encodings[row], mask[row].astype(bool)
-                if enc.overflowing:
+                if batch.truncated[row]:
                     raise RuntimeError("chunk longer than the model window; the chunker should prevent this")
-                vectors = tokens[row][keep]
-                chunk_vecs[i] = vectors.mean(axis=0)
-                n_real = int(keep.sum())
-                sent_vecs[i] = _pool_sentences(vectors, enc.offsets[:n_real], enc.special_tokens_mask[:n_real],
-                                               sentence_spans[i])
+                chunk_vecs[i] = tokens[row][batch.attention_mask[row].astype(bool)].mean(axis=0)
+                sent_vecs[i] = _pool_sentences(tokens[row], batch.offsets[row], sentence_spans[i])
             if progress:
                 with self._lock:
                     progress(len(idx))
@@ -116,9 +120,11 @@ class Embedder:
         return _normalize(chunk_vecs), sent_vecs
 
 
-def _pool_sentences(tokens: np.ndarray, offsets, special_mask, spans) -> np.ndarray:
-    starts = np.array([a for a, _ in offsets])
-    regular = np.array(special_mask) == 0
+def _pool_sentences(tokens: np.ndarray, offsets, spans) -> np.ndarray:
+    """Mean of each sentence's piece vectors (``offsets``: each piece's characters, None for [CLS], [SEP]
+    and padding)."""
+    starts = np.array([-1 if o is None else o[0] for o in offsets])
+    regular = np.array([o is not None for o in offsets])
     vecs = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
     for j, (a, b) in enumerate(spans):
         mask = regular & (starts >= a) & (starts < b)

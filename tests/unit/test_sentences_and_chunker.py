@@ -2,6 +2,7 @@
 token and word-piece limits (the tokenizers read small files: tiktoken ranks and a tokenizer.json)."""
 
 import pytest
+from tokenizers import Tokenizer
 
 from qa.config import MAX_WORDPIECES, ChunkerSettings
 from qa.ingest.chunker import chunk_document
@@ -10,7 +11,6 @@ from qa.ingest.sentences import split_sentences
 from qa.ingest.tokens import (
     count_tokens,
     count_wordpieces,
-    model_tokenizer,
     wordpiece_tokenizer,
 )
 
@@ -69,13 +69,22 @@ def test_wordpiece_tokenizer_is_the_shipped_tokenizer_json_and_never_truncates()
     assert tok.encode("hello world", add_special_tokens=False).tokens == ["hello", "world"]
 
 
-def test_model_tokenizer_truncates_only_the_passage_and_leaves_the_shared_one_alone():
-    tok = model_tokenizer(12, pairs=True)
-    a, b = tok.encode_batch([("who won?", "the team from the north won the cup in the final match of 1999"),
-                             ("who?", "nobody")])
-    assert len(a.ids) == 12 and a.tokens[:5] == ["[CLS]", "who", "won", "?", "[SEP]"] and a.tokens[-1] == "[SEP]"
-    assert len(b.ids) == 12 and b.tokens[-1] == "[PAD]" and b.attention_mask[-1] == 0  # padded to the batch
-    assert a.sequence_ids[5] == 1 and a.type_ids[5] == 1  # passage pieces: second sequence
+def test_reader_inputs_cut_only_the_passage_and_match_the_tokenizers_own_pair_encoding():
+    from qa.inference.model_inputs import question_passages, single_texts
+
+    question, passages = "who won?", ["the team from the north won the cup in the final match of 1999", "nobody"]
+    batch = question_passages(question, passages, 12)
+    reference = Tokenizer.from_str(wordpiece_tokenizer().to_str())
+    reference.enable_truncation(12, strategy="only_second")
+    reference.enable_padding()
+    for row, enc in enumerate(reference.encode_batch([(question, p) for p in passages])):
+        assert list(batch.input_ids[row]) == enc.ids and list(batch.token_type_ids[row]) == enc.type_ids
+        assert list(batch.attention_mask[row]) == enc.attention_mask
+        assert batch.offsets[row] == [o if s == 1 else None for o, s in zip(enc.offsets, enc.sequence_ids)]
+    assert batch.truncated == [True, False]
+    one = single_texts(["hello world", "a " * 300], 8)
+    assert one.input_ids.shape == (2, 8) and one.offsets[0] == [None, (0, 5), (6, 11), None, None, None, None, None]
+    assert one.truncated == [False, True] and list(one.input_ids[1][-1:]) == [102]
     assert wordpiece_tokenizer().truncation is None and wordpiece_tokenizer().padding is None
 
 
