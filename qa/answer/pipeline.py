@@ -94,6 +94,10 @@ class Answerer:
         self.reader_name = self.settings.reader
         span_reader = SpanReader(self.settings.backend, self.settings.threads) if self.reader_name == "trained" else None
         self.reader = Reader(span_reader=span_reader)
+        if self.index.exists():  # both models load in the background while the index opens
+            self.embedder.prefetch()
+            if span_reader is not None:
+                span_reader.prefetch()
         self._swap = threading.Lock()
         self.version: object | None = None
         self.store: Store | None = None

@@ -15,6 +15,7 @@ question wait for a thread pool.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +34,34 @@ class OnnxRunner:
         self.network = network
         self.threads = threads
         self.folder = folder
-        self._session = None
+        self._future: Future | None = None  # the session, or why it could not be made
         self._lock = threading.Lock()
+
+    def prefetch(self) -> None:
+        """Start making the session in the background (checking the file's hash, optimising the graph),
+        so it is ready, or nearly, when the first question needs it."""
+        with self._lock:
+            if self._future is None:
+                self._future = Future()
+                threading.Thread(target=self._fill, args=(self._future,), name=f"load-{self.network}",
+                                 daemon=True).start()
+
+    def _fill(self, future: Future) -> None:
+        try:
+            future.set_result(self._load())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the session
+            future.set_exception(exc)
 
     @property
     def session(self):
-        if self._session is None:
+        future = self._future
+        if future is None:
             with self._lock:
-                if self._session is None:
-                    self._session = self._load()
-        return self._session
+                if self._future is None:
+                    self._future = Future()
+                    self._fill(self._future)
+                future = self._future
+        return future.result()
 
     def _load(self):
         import onnxruntime as ort
@@ -98,6 +117,9 @@ class TorchRunner:
                 warnings.simplefilter("ignore")
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         return model
+
+    def prefetch(self) -> None:
+        """Nothing: the torch path is for checks, loaded when first used."""
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if self._model is None:

@@ -6,7 +6,8 @@ out; pooling stays in numpy, so sentence vectors come from the same pass) and th
 tokenizer and a manifest of SHA-256 hashes into ``qa/models/onnx``. Run it after ``qa train-reader``
 replaces ``qa/models/span-reader``: a test fails while the shipped files were made from other weights.
 
-Quantization: dynamic int8 weights, one scale per output channel. The embedder keeps its feed-forward
+The graphs are saved as ONNX Runtime's extended optimisation level leaves them, which halves the time
+to load them. Quantization: dynamic int8 weights, one scale per output channel. The embedder keeps its feed-forward
 output projections in float32: quantizing them too cost the most accuracy (query vectors' cosine to the
 float model fell to 0.989 at worst on SQuAD questions, against 0.993 with them kept), and vectors are
 compared with vectors made by the float model's exports of earlier versions. The span reader is int8
@@ -68,6 +69,19 @@ def _quantize(src: Path, dst: Path, keep_float: bool) -> None:
                      nodes_to_exclude=keep if keep_float else [])
 
 
+def _optimize(src: Path, dst: Path) -> None:
+    """Save the graph as ONNX Runtime optimises it (fused layer norms and GELUs, constants folded), so a
+    question's process does less of that work when it loads the file. Only the extended level: the full
+    level also picks memory layouts for this machine's CPU."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(dst)
+    options.log_severity_level = 3
+    ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"])
+
+
 def export(out: Path = ONNX_DIR, reader_dir: Path = MODELS_DIR / "span-reader") -> dict:
     """Export both networks into ``out`` (replacing what is there, manifest last); returns the manifest."""
     try:
@@ -95,7 +109,8 @@ def export(out: Path = ONNX_DIR, reader_dir: Path = MODELS_DIR / "span-reader") 
         tmp = Path(tmp)
         for network, (load, source) in models.items():
             _export(load().eval(), network, tmp / f"{network}.float.onnx")
-            _quantize(tmp / f"{network}.float.onnx", tmp / f"{network}.onnx", keep_float=network == "embedder")
+            _quantize(tmp / f"{network}.float.onnx", tmp / f"{network}.int8.onnx", keep_float=network == "embedder")
+            _optimize(tmp / f"{network}.int8.onnx", tmp / f"{network}.onnx")
             manifest["sources"][network] = {"file": f"{source.name}/model.safetensors",
                                             "sha256": sha256_of(source / "model.safetensors")}
         shutil.copyfile(base / TOKENIZER, tmp / TOKENIZER)
