@@ -6,7 +6,6 @@ import json
 import time
 
 from qa.cli.common import index_args, settings_from
-from qa.index.store import open_index
 from qa.settings import Settings
 
 
@@ -18,6 +17,8 @@ def register(sub, defaults: Settings) -> None:
 
 
 def index_stats(location: str) -> dict:
+    from qa.index.store import open_index
+
     index = open_index(location)
     store, manifest = index.open_metadata()
     try:

@@ -18,12 +18,15 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import numpy as np
 
 from qa.config import EMBED_DIM, ChunkerSettings
-from qa.ingest.chunker import Chunk
+
+if TYPE_CHECKING:  # the chunker (and tiktoken) is needed to build an index, never to ask
+    from qa.ingest.chunker import Chunk
 from qa.ingest.documents import Document, Section, fallback_title, locate
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")

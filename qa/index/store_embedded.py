@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import threading
 import weakref
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import faiss
@@ -40,9 +41,11 @@ from qa.index.store import (
     pack_sentence_vectors,
     stored_chunks,
 )
-from qa.ingest.chunker import Chunk
 from qa.ingest.documents import Document, Section, fallback_title
 from qa.ingest.lexical import fts_query, terms
+
+if TYPE_CHECKING:  # building needs the chunker; asking does not
+    from qa.ingest.chunker import Chunk
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
