@@ -56,10 +56,10 @@ def dense_neighbours(contexts: list[str], texts: list[str], top: int) -> np.ndar
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from qa.ingest.tokens import model_path
+    from qa.inference.model_files import embedder_weights
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = SentenceTransformer(str(model_path()), device=device)
+    model = SentenceTransformer(str(embedder_weights()), device=device)
     P = model.encode(contexts, batch_size=256, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=True)
     Q = model.encode(texts, batch_size=512, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=True)
     out = np.zeros((len(texts), top), dtype=np.int64)

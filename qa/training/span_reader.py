@@ -149,13 +149,14 @@ def run(args) -> int:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if args.base is None:
-        from qa.ingest.tokens import model_path
+    from qa.inference.model_files import embedder_weights
 
-        args.base = str(model_path())
+    if args.base is None:
+        args.base = str(embedder_weights())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = AutoTokenizer.from_pretrained(args.base)
+    # the base model's vocabulary, also when continuing from a reader (whose folder holds only weights)
+    tokenizer = AutoTokenizer.from_pretrained(str(embedder_weights()))
     model = AutoModelForQuestionAnswering.from_pretrained(args.base, dtype=torch.float32).to(device)
 
     examples = load_squad(args.data, args.limit, args.seed)
