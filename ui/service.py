@@ -70,11 +70,18 @@ class Service:
 
     # --- changing the documents ------------------------------------------------------------------
 
+    @property
+    def background_embedder(self):
+        """Uploads are embedded on all cores but one, so questions asked meanwhile keep a core of their own."""
+        from qa.index.embedder import usable_cores
+
+        return self.answerer.embedder.with_workers(usable_cores() - 1)
+
     def _index(self, rebuild: bool = False, progress: Progress = _no_progress) -> IndexReport:
         def embedded(done: int, total: int) -> None:
             progress(0.15 + 0.8 * done / max(total, 1), f"embedding: {done} of {total} chunks")
 
-        report = build_index(self.docs_dir, self.answerer.index, rebuild=rebuild, embedder=self.answerer.embedder,
+        report = build_index(self.docs_dir, self.answerer.index, rebuild=rebuild, embedder=self.background_embedder,
                              progress=False, on_progress=embedded,
                              max_file_mb=self.answerer.settings.max_file_mb)
         progress(0.97, "switching to the new index")
