@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from qa import Answerer, build_index
+from qa import Answerer
 from qa.errors import DocumentError
 from qa.ingest.documents import load_document
 

@@ -11,7 +11,7 @@ from qa.index.index_dir import IndexDir, sha256_file
 from qa.index.store import open_index
 from qa.ingest.documents import clean_title, load_document
 
-from .fixtures import HTML, MARKDOWN, make_pdf
+from .fixtures import HTML, MARKDOWN
 
 LONG_LINE = "A remarkably long opening line " * 6
 
