@@ -11,7 +11,13 @@ a store), ``qa.answer`` (a question to a cited answer), ``qa.evaluation``, ``qa.
 docs/ARCHITECTURE.md draws it.
 """
 
+import os
 from importlib import import_module
+
+# ONNX Runtime (the models, and OCR) otherwise writes a device id under ~/.cache/Microsoft and a telemetry
+# session file in $TMPDIR, and queues usage events: an offline tool sends nothing and writes only where
+# it is asked to
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 _EXPORTS = {
     "Answer": "answer.results",

@@ -40,12 +40,12 @@ def test_every_retrieval_mode_finds_the_seed_answer(store_answerer, mode):
     assert answer.mode == mode and answer.answer == "$16 billion"
 
 
-def test_a_sentence_answer_for_an_untyped_question(store_answerer):
+def test_an_untyped_question_is_answered_by_an_exact_quote_inside_its_sentence(store_answerer):
     answer = store_answerer.ask("Why did Japan's prime minister change her tone towards Russia?")
     assert answer.answer_type is None
-    if answer.found:  # a whole sentence, quoted exactly
+    if answer.found:  # the trained reader quotes a span of one sentence, exactly
         c = answer.citations[0]
-        assert (c.start, c.end) == (c.sentence_start, c.sentence_end)
+        assert c.sentence_start <= c.start < c.end <= c.sentence_end
         assert slice_of(store_answerer, c) == answer.answer
 
 

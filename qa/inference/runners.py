@@ -14,6 +14,7 @@ question wait for a thread pool.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -39,12 +40,13 @@ class OnnxRunner:
 
     def prefetch(self) -> None:
         """Start making the session in the background (checking the file's hash, optimising the graph),
-        so it is ready, or nearly, when the first question needs it."""
+        so it is ready, or nearly, when the first question needs it. A process that ends meanwhile (a
+        mistyped question) waits for it: ONNX Runtime aborts if the interpreter goes while it loads."""
         with self._lock:
             if self._future is None:
-                self._future = Future()
-                threading.Thread(target=self._fill, args=(self._future,), name=f"load-{self.network}",
-                                 daemon=True).start()
+                self._future = future = Future()
+                threading.Thread(target=self._fill, args=(future,), name=f"load-{self.network}", daemon=True).start()
+                atexit.register(future.exception)  # waits for the load to end, whatever its outcome
 
     def _fill(self, future: Future) -> None:
         try:
