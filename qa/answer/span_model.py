@@ -85,11 +85,14 @@ class SpanReader:
         if len(q.ids) > MAX_QUESTION_PIECES:  # keep room for the passage
             question = question[: q.offsets[MAX_QUESTION_PIECES - 1][1]]
         batch = question_passages(question, passages, MAX_LEN)
-        out = self._runner.run(batch.feeds())
-        starts, ends = out["start_logits"], out["end_logits"]
+        feeds = batch.feeds()
         found = []
-        for i, offs in enumerate(batch.offsets):
-            score, a, b = best_spans(starts[i], ends[i], offs)
+        # one passage per run, cut to its own length: padding a batch to its longest passage cost ~25% more
+        # compute on one thread, and on one thread a batch runs no faster than its rows one by one
+        for i, n in enumerate(batch.attention_mask.sum(axis=1)):
+            out = self._runner.run({name: array[i : i + 1, :n] for name, array in feeds.items()})
+            starts, ends = out["start_logits"][0], out["end_logits"][0]
+            score, a, b = best_spans(starts, ends, batch.offsets[i][:n])
             if a is not None:
-                found.append(Span(score, i, a, b, float(starts[i][0] + ends[i][0])))
+                found.append(Span(score, i, a, b, float(starts[0] + ends[0])))
         return sorted(found, key=lambda s: -s.score)
