@@ -124,7 +124,7 @@ print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m.spl
 
 
 def probe(*args) -> tuple[int, set[str], str]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True, check=False,
                           cwd=ROOT, timeout=300)
     report = json.loads(proc.stderr.strip().splitlines()[-1])
     return report["code"], {m.split(".")[0] for m in report["loaded"]}, proc.stdout

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from qa.errors import QAError
@@ -32,7 +32,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def manifest(folder: Path = ONNX_DIR) -> dict:
     try:
         return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))

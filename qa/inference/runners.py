@@ -24,6 +24,7 @@ import numpy as np
 from qa.errors import QAError
 from qa.inference.model_files import MODELS_DIR, onnx_model
 from qa.settings import BACKENDS
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = {"embedder": ("token_embeddings",), "span-reader": ("start_logits", "end_logits")}
 

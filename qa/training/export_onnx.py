@@ -25,7 +25,14 @@ import time
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.inference.model_files import MANIFEST, MODELS_DIR, ONNX_DIR, TOKENIZER, embedder_weights, sha256_of
+from qa.inference.model_files import (
+    MANIFEST,
+    MODELS_DIR,
+    ONNX_DIR,
+    TOKENIZER,
+    embedder_weights,
+    sha256_of,
+)
 from qa.inference.runners import INPUTS, OUTPUTS
 
 OPSET = 17
