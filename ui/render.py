@@ -55,10 +55,11 @@ def title_of(item) -> str:
 
 
 def place_label(item) -> str:
-    """'Title — p. 3 / § Heading' (plain text; escape it): where a citation or passage stands."""
+    """'Title — p. 3 / § Heading' (plain text; escape it): where a citation or passage stands; a page read
+    by OCR says so ('p. 3 (OCR)'): its text may hold misread words."""
     where = []
     if _get(item, "page") is not None:
-        where.append(f"p. {int(_get(item, 'page'))}")
+        where.append(f"p. {int(_get(item, 'page'))}" + (" (OCR)" if _get(item, "ocr") else ""))
     section = " ".join(str(_get(item, "section") or "").split())
     if section:
         where.append(f"§ {section[:80]}")
