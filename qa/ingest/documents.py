@@ -71,7 +71,10 @@ def decode_text(data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise DocumentError(f"invalid {codec} text") from exc
     if b"\x00" in data:
-        raise DocumentError("binary data, not text")
+        wide = _decode_wide(data)
+        if wide is None:
+            raise DocumentError("binary data, not text")
+        return wide
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -81,7 +84,12 @@ def decode_text(data: bytes) -> str:
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
-        raise DocumentError("binary data or unknown text encoding")
+        # The detector gives up on short or odd texts (a few accented letters in English, made-up words).
+        # Text in any 8-bit code page holds no control bytes but tab, line breaks and form feed; binary
+        # data has them every few dozen bytes. Such text is read as Windows-1252 rather than lost.
+        if _CONTROL_BYTES.search(data):
+            raise DocumentError("binary data or unknown text encoding")
+        return data.decode("cp1252", errors="strict") if _is_cp1252(data) else data.decode("latin-1")
     # Short Western European texts decode cleanly in several single-byte code pages, and the detector
     # breaks the tie alphabetically (cp1250 first: "à" becomes "ŕ"). Prefer Windows-1252 / Latin-1
     # when they read the bytes as well as the best guess does.
@@ -93,6 +101,47 @@ def decode_text(data: bytes) -> str:
 
 
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _is_cp1252(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+# control characters no text holds (tab, line feed, form feed and carriage return are text)
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _decode_wide(data: bytes) -> str | None:
+    """UTF-32 or UTF-16 text without a byte-order mark (Windows' "Unicode" text saved by some tools), or
+    None for binary data. Such text has NUL bytes in the high half of its code units (every ASCII
+    character, space and line break puts one there) and hardly any in the low half; it decodes strictly
+    (binary data soon hits a lone surrogate or a code point past U+10FFFF) and holds no control
+    characters."""
+    candidates = []
+    if len(data) % 4 == 0:
+        candidates += [("utf-32-le", data[3::4], data[0::4]), ("utf-32-be", data[0::4], data[3::4])]
+    even = data[: len(data) - len(data) % 2]  # a cut-off last byte is dropped
+    candidates += [("utf-16-le", even[1::2], even[0::2]), ("utf-16-be", even[0::2], even[1::2])]
+    for codec, high, low in candidates:
+        zeros_high, zeros_low = high.count(0), low.count(0)
+        if zeros_high < max(2, len(high) // 100) or zeros_low * 2 > zeros_high:
+            continue
+        try:
+            text = (data if codec.startswith("utf-32") else even).decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if not _NOT_TEXT.search(text):
+            return text
+    return None
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as the tail of a one-line skip reason: its type and its message's first line."""
+    first = (str(exc).strip().splitlines() or [""])[0][:120]
+    return f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
 
 
 def normalize_newlines(text: str) -> str:
@@ -206,7 +255,8 @@ def _load_md(path: Path) -> Extracted:
     title = None  # the first '#' heading
     for tok, nxt in zip(tokens, tokens[1:]):
         if tok.type == "heading_open" and tok.map:
-            heading = nxt.content.strip() if nxt.type == "inline" else ""
+            # a setext heading may run over several lines: a section's heading is one line
+            heading = " ".join(nxt.content.split()) if nxt.type == "inline" else ""
             if tok.tag == "h1" and title is None:
                 title = clean_title(heading)
             start = lines[tok.map[0]]
@@ -219,19 +269,38 @@ def _load_md(path: Path) -> Extracted:
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+def _head_title(html: str) -> str | None:
+    """The text of the first ``<title>`` element (found with ``str.find``: linear on any input)."""
+    lower = html.lower()
+    at = lower.find("<title")
+    while at >= 0 and lower[at + 6: at + 7] not in (">", " ", "\t", "\n", "\f", "/"):
+        at = lower.find("<title", at + 6)
+    if at < 0:
+        return None
+    gt = lower.find(">", at)
+    end = lower.find("</title", gt)
+    if gt < 0 or end < 0:
+        return None
+    return html_lib.unescape(html[gt + 1: end])
 
 
-def html_to_text(html: str) -> Extracted:
-    """HTML to text with a section per heading (scripts and styles dropped); the title is the first
-    ``<h1>``, else ``<title>``, else the first ``<h2>``. Also serves EPUB chapters."""
+# characters an XML tree cannot hold (lxml refuses the whole page): a browser shows nothing for them
+_UNPARSABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _inscriptis(html: str) -> tuple[str, list[Section], dict[str, str]] | None:
+    """inscriptis's text, a section per heading and the first text of each heading level; None when it
+    fails on the page."""
     from inscriptis import get_annotated_text
     from inscriptis.model.config import ParserConfig
 
     rules = {t: ["heading", t] for t in _HEADING_TAGS}
     config = ParserConfig(display_links=False, annotation_rules=rules)
-    result = get_annotated_text(html, config)
-    text = result["text"]
+    try:
+        result = get_annotated_text(html, config)
+    except Exception:  # noqa: BLE001 - lxml and inscriptis errors on hostile markup; the caller falls back
+        return None
+    text = result.get("text", "")
     sections = [Section(0)]
     first: dict[str, str] = {}
     for start, end, label in sorted(result.get("label", [])):
@@ -244,9 +313,32 @@ def html_to_text(html: str) -> Extracted:
         if sections[-1].start == start:
             sections.pop()
         sections.append(Section(start, heading=heading))
-    head = _HTML_TITLE.search(html)
-    head_title = html_lib.unescape(head.group(1)) if head else None
-    title = clean_title(first.get("h1")) or clean_title(head_title) or clean_title(first.get("h2"))
+    return text, sections, first
+
+
+def html_to_text(html: str) -> Extracted:
+    """HTML to text with a section per heading (scripts and styles dropped); the title is the first
+    ``<h1>``, else ``<title>``, else the first ``<h2>``. Also serves EPUB chapters.
+
+    No text is lost to the parser: a page nested deeper than libxml2 goes is flattened first
+    (``html_depth``); when inscriptis still returns less than half the text the markup holds, the page
+    is read again flattened harder, and as a last resort its markup is stripped (``html_depth.plain_text``:
+    the text without its headings)."""
+    from qa.ingest import html_depth
+
+    html = _UNPARSABLE.sub("", html)
+    held = html_depth.letters(html_depth.plain_text(html))
+    best = None
+    for depth in (html_depth.MAX_DEPTH, html_depth.SHALLOW):
+        read = _inscriptis(html_depth.flatten(html, depth))
+        if read is not None and (best is None or html_depth.letters(read[0]) > html_depth.letters(best[0])):
+            best = read
+        if best is not None and html_depth.letters(best[0]) * 2 >= held:
+            break
+    if best is None or html_depth.letters(best[0]) * 2 < held:
+        best = (html_depth.plain_text(html), [Section(0)], best[2] if best is not None else {})
+    text, sections, first = best
+    title = clean_title(first.get("h1")) or clean_title(_head_title(html)) or clean_title(first.get("h2"))
     return Extracted(text, sections, title)
 
 
@@ -273,34 +365,83 @@ def _pdf_title(reader) -> str | None:
         return None
 
 
+CRYPTO_HINT = "install the `crypto` extra (pip install 'qa-docs[crypto]') or remove the password"
+
+
+def _unlock_pdf(reader) -> None:
+    """Open an encrypted PDF that needs no password to read (only to edit); refuse the others with the
+    real cause and its fix."""
+    from pypdf.errors import DependencyError
+
+    try:
+        ok = reader.decrypt("")
+    except DependencyError as exc:  # AES needs the cryptography package, which pypdf leaves optional
+        raise DocumentError(f"encrypted PDF (AES): {CRYPTO_HINT}") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf raises several types for unsupported or broken crypto
+        raise DocumentError(f"encrypted PDF that cannot be opened ({one_line(exc)}): remove the password") from exc
+    if not ok:
+        raise DocumentError("encrypted PDF (password required): remove the password to index it")
+
+
+def _page_text(reader, index: int) -> str:
+    """A page's text layer; a page pypdf cannot read (a damaged content stream) counts as one without, so
+    OCR gets a go at it and the document keeps its other pages."""
+    from pypdf.errors import DependencyError
+
+    try:
+        return normalize_newlines(reader.pages[index].extract_text() or "").strip()
+    except DependencyError:  # an AES-encrypted stream, and no cryptography package: the whole file's reason
+        raise
+    except Exception:  # noqa: BLE001 - pypdf raises many types on damaged pages; OCR reads the rendering
+        return ""
+
+
+def _open_pdf(data: bytes, reader_class):
+    """A reader over ``data``. A file cut off just before its ``%%EOF`` line (every PDF viewer opens it)
+    makes pypdf fail while looking for the marker: such a file is read again with the marker added."""
+    import io
+
+    try:
+        return reader_class(io.BytesIO(data))
+    except Exception:
+        if b"%%EOF" in data[-1024:]:
+            raise
+        return reader_class(io.BytesIO(data + b"\n%%EOF\n"))
+
+
 def _load_pdf(path: Path) -> Extracted:
     """Each page's text layer; pages without one (scans) are read by OCR (``qa.ingest.ocr``, imported
     only then) and marked as such."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError
 
     _quiet_pypdf()
+    data = path.read_bytes()  # an OSError here is the file's; from here on, any is the PDF's
     try:
-        reader = PdfReader(str(path))
+        reader = _open_pdf(data, PdfReader)
         if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception as exc:  # pypdf raises several types for unsupported crypto
-                raise DocumentError(f"encrypted PDF ({exc})") from exc
-            if not ok:
-                raise DocumentError("encrypted PDF (password required)")
-        pages = [normalize_newlines(page.extract_text() or "").strip() for page in reader.pages]
+            _unlock_pdf(reader)
+        pages = [_page_text(reader, index) for index in range(len(reader.pages))]
         title = _pdf_title(reader)
     except DocumentError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, IndexError) as exc:
-        raise DocumentError(f"unreadable PDF ({exc.__class__.__name__}: {exc})") from exc
+    except DependencyError as exc:  # AES (in the file's key or its streams) needs the cryptography package
+        raise DocumentError(f"encrypted PDF (AES): {CRYPTO_HINT}") from exc
+    except MemoryError as exc:
+        raise DocumentError("PDF too large to read") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf raises PdfReadError, ValueError, KeyError, RecursionError...
+        raise DocumentError(f"unreadable PDF ({one_line(exc)})") from exc
     scanned = [number for number, text in enumerate(pages, start=1) if not text]
     ocr = {}
     if scanned:
         from qa.ingest import ocr as ocr_module
 
-        ocr = ocr_module.ocr_pdf_pages(path, scanned)
+        try:
+            ocr = ocr_module.ocr_pdf_pages(path, scanned)
+        except DocumentError as exc:
+            if not any(pages):
+                raise
+            ocr_module.log.warning("%s: OCR of pages without text skipped: %s", path.name, exc)
     builder, empty = TextBuilder(), []
     for number, page_text in enumerate(pages, start=1):
         if page_text:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import DocumentError
-from qa.ingest.documents import Extracted, TextBuilder
+from qa.ingest.documents import Extracted, TextBuilder, one_line
 
 log = logging.getLogger(__name__)
 
@@ -215,28 +215,45 @@ def load_image(path: Path) -> Extracted:
             raise _too_large(exc) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise DocumentError(f"not a readable image ({exc.__class__.__name__})") from exc
+        except Exception as exc:  # noqa: BLE001 - Pillow's format plugins raise many types on damaged headers
+            raise DocumentError(f"not a readable image ({one_line(exc)})") from exc
         with image:
             _check_size(*image.size)
             builder = TextBuilder()
-            frames = getattr(image, "n_frames", 1)
+            try:  # counting walks the frames' headers: on a damaged file it fails, and the frames are counted as read
+                frames = getattr(image, "n_frames", 1)
+            except Exception:  # noqa: BLE001
+                frames = 0
             if frames > MAX_PAGES:
                 raise DocumentError(f"image has {frames} pages, over the {MAX_PAGES}-page limit")
-            ocr, empty = engine(), []
-            for number in range(1, frames + 1):
+            ocr, empty, damage = engine(), [], None
+            for number in range(1, MAX_PAGES + 2):
                 try:
-                    image.seek(number - 1)
+                    if number > 1:
+                        try:
+                            image.seek(number - 1)
+                        except EOFError:  # no frame after the last
+                            break
+                    if number > MAX_PAGES:
+                        raise DocumentError(f"image has over {MAX_PAGES} pages, the {MAX_PAGES}-page limit")
                     _check_size(*image.size)
                     image.load()
                     frame = _for_ocr(image)
                 except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                     raise _too_large(exc) from exc
-                except (OSError, ValueError, SyntaxError, EOFError) as exc:
-                    raise DocumentError(f"damaged image ({exc.__class__.__name__}: {exc})") from exc
+                except DocumentError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - OSError, ValueError, struct.error... on damaged data
+                    # a damaged frame costs its own page, not the frames before it (a cut-off file)
+                    damage = DocumentError(f"damaged image ({one_line(exc)})")
+                    break
                 add_ocr_page(builder, number, ocr.read(frame), empty)
     report_empty(path, empty, builder)
     extracted = builder.extracted()
     if not extracted.text.strip():
-        raise DocumentError("no text found by OCR")
+        raise damage or DocumentError("no text found by OCR")
+    if damage is not None:
+        log.warning("%s: %s; the pages before it are kept", path.name, damage)
     return extracted
 
 
@@ -256,11 +273,17 @@ def render_pdf_pages(path: Path, numbers: list[int], dpi: int = PDF_DPI):
         raise DocumentError(f"cannot render PDF pages for OCR ({exc})") from exc
     try:
         for number in numbers:
-            page = pdf[number - 1]
-            width, height = page.get_size()  # points, 1/72 inch
-            scale = min(dpi / 72, (MAX_PIXELS / max(width * height, 1)) ** 0.5)
-            yield number, page.render(scale=scale, grayscale=True).to_pil()
-            page.close()
+            try:
+                page = pdf[number - 1]
+                width, height = page.get_size()  # points, 1/72 inch
+                scale = min(dpi / 72, (MAX_PIXELS / max(width * height, 1)) ** 0.5)
+                image = page.render(scale=scale, grayscale=True).to_pil()
+                page.close()
+            except (pdfium.PdfiumError, ValueError, IndexError, OverflowError, MemoryError) as exc:
+                # a page PDFium cannot draw is skipped (and logged), never the rest of the document
+                log.warning("%s: page %d cannot be rendered for OCR (%s)", path.name, number, exc)
+                continue
+            yield number, image
     finally:
         pdf.close()
 

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from qa.errors import DocumentError
-from qa.ingest.documents import Extracted, TextBuilder, clean_title
+from qa.ingest.documents import Extracted, TextBuilder, clean_title, one_line
 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # what a package may unpack to, all members together
 MAX_RATIO = 200  # a member compressed more than this (and over 1 MB unpacked) is a bomb, not a document
@@ -40,8 +40,8 @@ def check_package(path: Path, kind: str) -> None:
     try:
         with zipfile.ZipFile(path) as package:
             members = package.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise DocumentError(f"damaged {name} (not a valid zip package: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, ValueError, EOFError, OSError (a seek before the start)...
+        raise DocumentError(f"damaged {name} (not a valid zip package: {one_line(exc)})") from exc
     if len(members) > MAX_MEMBERS:
         raise DocumentError(f"{name} holds {len(members):,} parts, over the {MAX_MEMBERS:,} limit")
     total = sum(m.file_size for m in members)
@@ -65,8 +65,7 @@ def _guarded(kind: str, parse, path: Path) -> Extracted:
     except MemoryError as exc:
         raise DocumentError(f"{_NAMES[kind]} too large to read") from exc
     except Exception as exc:  # noqa: BLE001 - parsers raise KeyError, lxml errors, ValueError... on damage
-        first = (str(exc).strip().splitlines() or [""])[0][:120]
-        raise DocumentError(f"unreadable {_NAMES[kind]} ({exc.__class__.__name__}: {first})") from exc
+        raise DocumentError(f"unreadable {_NAMES[kind]} ({one_line(exc)})") from exc
 
 
 # --- Word ----------------------------------------------------------------------------------------------
