@@ -7,7 +7,7 @@ CORPUS ?= seeds
 INDEX ?= index
 TORCH := torch==2.13.0
 
-.PHONY: run test unit install install-test install-torch index clean
+.PHONY: run test unit fuzz install install-test install-torch index clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -47,6 +47,15 @@ test: install-test
 # the fast tier: no model, a few seconds
 unit: install-test
 	$(PY) -m pytest -q -m unit
+
+# the loader fuzzers' long run (not in CI's time budget): FUZZ_EXAMPLES fresh inputs per loader (the real-OCR
+# loader 1% of them), the tally in FUZZ_REPORT (docs/BENCHMARKS.md, Fuzzing the loaders); FUZZ_ARGS="-k pdf"
+# runs some loaders only (two halves in two shells use both cores)
+FUZZ_EXAMPLES ?= 10000
+FUZZ_REPORT ?= tests/artifacts/fuzz.json
+FUZZ_ARGS ?=
+fuzz: install-test
+	QA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) QA_FUZZ_REPORT=$(FUZZ_REPORT) $(PY) -m pytest -q tests/test_fuzz_loaders.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) $(INDEX)/CURRENT $(INDEX)/gen-* $(INDEX)/tmp-* $(INDEX)/.lock
