@@ -71,12 +71,12 @@ def test_flattened_markup_has_bounded_depth_and_keeps_scripts_hidden():
 
 
 def test_when_the_html_parser_fails_the_text_still_comes_back(monkeypatch):
-    import inscriptis
+    from inscriptis import html_engine
 
     def broken(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(inscriptis, "get_annotated_text", broken)
+    monkeypatch.setattr(html_engine, "Inscriptis", broken)
     extracted = html_to_text("<h1>Title</h1><p>The ferry leaves at seven.</p><script>x = 1</script>")
     assert extracted.text == "Title\n\nThe ferry leaves at seven."
 

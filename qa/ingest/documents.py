@@ -288,22 +288,52 @@ def _head_title(html: str) -> str | None:
 _UNPARSABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+class _TooDeep(Exception):
+    """libxml2 stopped at its nesting limit: the text after that point is missing from the tree."""
+
+
+def _html_tree(html: str):
+    """The lxml tree inscriptis would build (its ``_get_html_tree``), with libxml2's depth limit reported
+    (``_TooDeep``) instead of silently cutting the page short."""
+    from lxml.etree import ParserError
+    from lxml.html import HTMLParser, document_fromstring
+
+    html = html.strip()
+    if not html:
+        return None
+    if html.startswith("<?xml "):
+        html = re.sub(r"^<\?xml [^>]+?\?>", "", html, count=1)
+    parser = HTMLParser()
+    try:
+        tree = document_fromstring(html, parser=parser)
+    except ParserError:
+        parser = HTMLParser()
+        tree = document_fromstring("<pre>" + html + "</pre>", parser=parser)
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+        raise _TooDeep
+    return tree
+
+
 def _inscriptis(html: str) -> tuple[str, list[Section], dict[str, str]] | None:
-    """inscriptis's text, a section per heading and the first text of each heading level; None when it
-    fails on the page."""
-    from inscriptis import get_annotated_text
+    """inscriptis's text, a section per heading and the first text of each heading level; None when
+    libxml2 finds the page too deep or either fails on it."""
+    from inscriptis.html_engine import Inscriptis
     from inscriptis.model.config import ParserConfig
 
     rules = {t: ["heading", t] for t in _HEADING_TAGS}
     config = ParserConfig(display_links=False, annotation_rules=rules)
     try:
-        result = get_annotated_text(html, config)
-    except Exception:  # noqa: BLE001 - lxml and inscriptis errors on hostile markup; the caller falls back
+        tree = _html_tree(html)
+        if tree is None:
+            return "", [Section(0)], {}
+        engine = Inscriptis(tree, config)
+        text = engine.get_text()
+        labels = [(a.start, a.end, a.metadata) for a in engine.get_annotations()]
+    except Exception:  # noqa: BLE001 - _TooDeep, lxml and inscriptis errors on hostile markup; the caller goes on
         return None
-    text = result.get("text", "")
     sections = [Section(0)]
     first: dict[str, str] = {}
-    for start, end, label in sorted(result.get("label", [])):
+    for start, end, label in sorted(labels):
         heading = " ".join(text[start:end].split())
         if not heading:
             continue
@@ -320,21 +350,19 @@ def html_to_text(html: str) -> Extracted:
     """HTML to text with a section per heading (scripts and styles dropped); the title is the first
     ``<h1>``, else ``<title>``, else the first ``<h2>``. Also serves EPUB chapters.
 
-    No text is lost to the parser: a page nested deeper than libxml2 goes is flattened first
-    (``html_depth``); when inscriptis still returns less than half the text the markup holds, the page
-    is read again flattened harder, and as a last resort its markup is stripped (``html_depth.plain_text``:
-    the text without its headings)."""
+    No text is lost to the parser: a page nested deeper than libxml2 goes (it reports its limit) is
+    flattened (``html_depth``), more and more until it fits; when inscriptis still returns less than half
+    the text the markup holds, or fails, the markup is stripped instead (``html_depth.plain_text``: the
+    text without its headings)."""
     from qa.ingest import html_depth
 
     html = _UNPARSABLE.sub("", html)
-    held = html_depth.letters(html_depth.plain_text(html))
-    best = None
-    for depth in (html_depth.MAX_DEPTH, html_depth.SHALLOW):
-        read = _inscriptis(html_depth.flatten(html, depth))
-        if read is not None and (best is None or html_depth.letters(read[0]) > html_depth.letters(best[0])):
-            best = read
-        if best is not None and html_depth.letters(best[0]) * 2 >= held:
+    best = _inscriptis(html)
+    for depth in html_depth.DEPTHS if best is None else ():
+        best = _inscriptis(html_depth.flatten(html, depth))
+        if best is not None:
             break
+    held = html_depth.letters(html_depth.plain_text(html))
     if best is None or html_depth.letters(best[0]) * 2 < held:
         best = (html_depth.plain_text(html), [Section(0)], best[2] if best is not None else {})
     text, sections, first = best

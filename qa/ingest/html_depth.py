@@ -12,8 +12,10 @@ returned unchanged, so their extraction does not change.
 The nesting is modelled the way libxml2 builds it, erring on the deep side: an end tag closes the
 elements opened after its own unless one of them outranks it (libxml2's end-tag priorities), a few start
 tags close the element they cannot sit in (``<p>`` in ``<p>``, ``<li>`` in ``<li>``, table rows and
-cells), void elements and ``<x/>`` never open. The scan finds each ``<`` and ``>`` with ``str.find`` and
-never looks back, so it runs in linear time on any input.
+cells), void elements and ``<x/>`` never open. The model is only a first guess: ``documents.html_to_text``
+flattens a page only when libxml2 reports its depth limit, and flattens harder (``DEPTHS``) while it still
+does. The scan finds each ``<`` and ``>`` with ``str.find`` and never looks back, so it runs in linear
+time on any input.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from __future__ import annotations
 import re
 
 MAX_DEPTH = 128  # libxml2 gives up at 256; inscriptis recurses once per level
-SHALLOW = 16  # the second try, for markup whose nesting the model underestimates
+# the depths tried in turn while libxml2 still finds the flattened page too deep (the model undercounts)
+DEPTHS = (MAX_DEPTH, 32, 4)
 
 VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param source track "
                  "wbr".split())
@@ -35,11 +38,14 @@ BLOCK = frozenset("address article aside blockquote center dd details dialog dir
 # libxml2's htmlEndPriority: an end tag is ignored when an element of higher priority is open above its own
 _END_PRIORITY = {"div": 150, "td": 160, "th": 160, "tr": 170, "thead": 180, "tbody": 180, "tfoot": 180,
                  "table": 190, "head": 200, "body": 200, "html": 220}
-# a start tag (key) closes these when one of them is the innermost open element
+# a start tag (key) closes these when one of them is the innermost open element: what libxml2 2.14 does
+# (checked one by one; HTML5's new elements, <section> and the like, close nothing in libxml2, and <dt>
+# and <dd> do not close themselves). A rule missing here only makes the model count deeper than libxml2.
 _CLOSES = {
-    **{tag: {"p"} for tag in BLOCK - {"li", "td", "th", "tr", "dd", "dt", "tbody", "thead", "tfoot", "caption"}},
-    "li": {"p", "li"}, "dt": {"p", "dt", "dd"}, "dd": {"p", "dt", "dd"},
-    "tr": {"tr", "td", "th"}, "td": {"td", "th"}, "th": {"td", "th"}, "option": {"option"},
+    **{tag: {"p"} for tag in ("address blockquote center dir div dl fieldset form h1 h2 h3 h4 h5 h6 hr menu ol p "
+                              "pre table ul caption tbody").split()},
+    "li": {"p", "li"}, "dt": {"p", "dd"}, "dd": {"p", "dt"},
+    "tr": {"p", "tr", "td", "th"}, "td": {"p", "td", "th"}, "th": {"p", "td", "th"}, "option": {"option"},
 }
 
 _NAME = re.compile(r"[A-Za-z][^\s/<>]*")
