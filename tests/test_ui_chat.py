@@ -63,7 +63,6 @@ def test_citation_shows_the_title_and_clicking_it_scrolls_the_document_view(chat
     chat.page.wait_for_function("() => !!document.querySelector('#qa-docview mark#qa-hit.qa-flash')")
     hit = chat.page.locator("#qa-docview mark#qa-hit")
     assert hit.inner_text() == "$16 billion"
-    assert not chat.page.locator("#qa-docview .qa-sheet-close").is_visible()  # a sheet on phones only
     box, view = hit.bounding_box(), body.bounding_box()
     assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]  # scrolled to it
     assert chat.page.locator("#qa-cite-choice").is_visible()
@@ -174,19 +173,6 @@ def test_phone_layout_input_visible_and_answer_in_view(browser, ui_server):
         assert page.evaluate("() => { const r = document.querySelector('#qa-chat .qa-answer').getBoundingClientRect();"
                              " return r.top >= 0 && r.bottom <= window.innerHeight; }")
         page.screenshot(path=str(ARTIFACTS / "chat-mobile.png"))
-
-        # following a citation opens the document view as a sheet over the chat, the answer in view
-        page.locator("#qa-chat .qa-main-quote a.qa-ref").first.click()
-        page.wait_for_function("() => !!document.querySelector('#qa-docview-col.qa-sheet-open')"
-                               " && !!document.querySelector('#qa-docview mark#qa-hit.qa-flash')")
-        page.wait_for_timeout(300)
-        assert page.locator("#qa-docview mark#qa-hit").inner_text() == "$16 billion"
-        assert in_viewport(page, "#qa-docview-col") and in_viewport(page, "#qa-docview mark#qa-hit")
-        assert page.evaluate("() => getComputedStyle(document.querySelector('#qa-docview-col')).position") == "fixed"
-        page.screenshot(path=str(ARTIFACTS / "chat-mobile-sheet.png"))
-        page.locator("#qa-docview .qa-sheet-close").click()
-        page.wait_for_function("() => !document.querySelector('#qa-docview-col.qa-sheet-open')")
-        assert in_viewport(page, "#qa-question textarea")
     finally:
         context.close()
 

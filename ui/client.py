@@ -4,8 +4,6 @@
   passage) writes ``"reply:key:nonce"`` (from its ``href``, ``#qa-jump-reply-key``) into the hidden ``#qa-jump`` box, whose change event asks the
   server for that document view; the event's ``SCROLL_TO_HIT`` then scrolls to the span and flashes it.
 - "Copy with citation" copies the reply's ``.qa-copytext``.
-- On a narrow screen the document view opened by a link is a sheet over the chat; its "Close" button
-  (``.qa-sheet-close``, shown only there), Escape, or focusing the question box close it.
 - The upload area loses Gradio's ``aria-label``, so its visible text is its accessible name.
 The script adds listeners only; it never builds HTML from text.
 """
@@ -35,25 +33,12 @@ CLIENT_JS = r"""
   const nameUploads = () => document.querySelectorAll('#qa-upload .upload-container[aria-label]')
     .forEach((e) => e.removeAttribute('aria-label'));
   new MutationObserver(nameUploads).observe(document.body, {childList: true, subtree: true});
-  const closeSheet = () => {
-    const column = document.querySelector('#qa-docview-col');
-    if (column) { column.classList.remove('qa-sheet-open'); }
-  };
-  document.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeSheet(); });
-  document.addEventListener('focusin', (event) => {  // back to the question: the sheet would hide the input
-    if (event.target.closest && event.target.closest('#qa-question')) closeSheet();
-  });
   document.addEventListener('click', (event) => {
     const link = event.target.closest && event.target.closest('#qa-chat .qa-jump');
     if (link) {
       event.preventDefault(); event.stopPropagation();
       const target = /^#qa-jump-(\d+)-([cap]\d+)$/.exec(link.getAttribute('href') || '');
       if (target) send(target[1] + ':' + target[2] + ':' + Date.now());
-      return;
-    }
-    if (event.target.closest && event.target.closest('#qa-docview .qa-sheet-close')) {
-      event.preventDefault();
-      closeSheet();
       return;
     }
     const button = event.target.closest && event.target.closest('#qa-chat .qa-copy');
@@ -78,13 +63,12 @@ SCROLL_TO_HIT = """
 }
 """
 
-# After a link in a reply was followed: as above; on a narrow screen the document view opens as a sheet
-# over the chat (closed by its "Close" button, Escape, or going back to the question box).
-SHOW_HIT = """
-() => {
-  const column = document.querySelector('#qa-docview-col');
-  if (column && window.innerWidth < 760) { column.classList.add('qa-sheet-open'); }
-""" + SCROLL_TO_HIT.strip().removeprefix("() => {")
+# After a link in a reply was followed: as above, and on a narrow screen bring the document view up.
+SHOW_HIT = SCROLL_TO_HIT.rstrip().removesuffix("}") + """
+  const view = document.querySelector('#qa-docview');
+  if (view && window.innerWidth < 760) { view.scrollIntoView({block: 'start'}); }
+}
+"""
 
 # "Export chat": the Markdown made by the server (``transcript.to_markdown``) downloaded as a file.
 DOWNLOAD_MARKDOWN = """

@@ -122,8 +122,7 @@ def render_document(source: str, text: str | None, start: int, end: int, *, hint
         inner = f'{esc(body[:a])}<mark id="qa-hit">{esc(body[a:b])}</mark>{esc(body[b:])}'
     window = f'<div class="qa-doc-note">Showing characters {lo}–{hi} of {n}.</div>' if (lo, hi) != (0, n) else ""
     head = (f'<div class="qa-doc-head"><span class="qa-doc-title">{esc_inline(label or source)}</span>'
-            f'<span class="qa-range">{esc_inline(hint)}</span>'
-            '<button type="button" class="qa-sheet-close">Close</button></div>')
+            f'<span class="qa-range">{esc_inline(hint)}</span></div>')
     return f'<div class="qa-doc">{head}{window}<div class="qa-doc-body" tabindex="0" role="region" aria-label="Document text">{inner}</div></div>'
 
 

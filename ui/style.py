@@ -137,16 +137,7 @@ button.qa-danger { background: #b91c1c !important; color: #fff !important; borde
 #qa-chat-actions button { flex: 0 0 auto !important; min-width: 0 !important; }
 #qa-docview-col .qa-doc-body { max-height: calc(100dvh - 260px); min-height: 200px; }
 #qa-cite-choice input { text-overflow: ellipsis; padding-right: 28px !important; }
-.qa-sheet-close { display: none; }
 @media (max-width: 760px) {
-  /* a followed citation opens the document view as a sheet over the chat */
-  #qa-docview-col.qa-sheet-open { position: fixed !important; left: 0; right: 0; bottom: 0; z-index: 1000;
-    max-height: 78dvh; overflow: auto; padding: 8px; background: var(--background-fill-primary);
-    border-radius: 14px 14px 0 0; box-shadow: 0 -6px 24px rgba(0, 0, 0, 0.35); }
-  #qa-docview-col.qa-sheet-open .qa-doc-body { max-height: calc(78dvh - 120px); }
-  #qa-docview-col.qa-sheet-open .qa-sheet-close { display: inline-block; margin-left: auto; padding: 4px 14px;
-    border: 1px solid var(--border-color-primary); border-radius: 8px; background: var(--background-fill-secondary);
-    color: var(--body-text-color); font-size: 0.9rem; }
   .gradio-container { padding: 4px 6px !important; }
   .qa-title { font-size: 1.2rem !important; }
   .qa-subtitle { font-size: 0.8rem; }
