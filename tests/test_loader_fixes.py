@@ -81,6 +81,12 @@ def test_when_the_html_parser_fails_the_text_still_comes_back(monkeypatch):
     assert extracted.text == "Title\n\nThe ferry leaves at seven."
 
 
+def test_text_after_a_stray_end_html_tag_is_kept():
+    """libxml2 stops at </html>; browsers, and now the loader, go on (pages pasted together, late footers)."""
+    text = html_to_text("<html><body><p>First page.</p></body></html>\n<html><body><p>Second page.</p>").text
+    assert "First page." in text and "Second page." in text
+
+
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
 @pytest.mark.parametrize("text", [BOREHOLE + "\nSecond line.\n", "Съешь же ещё этих мягких булок.\n", "東京 is big.\n"])
 def test_utf16_and_utf32_without_a_bom_are_text(codec, text):

@@ -286,6 +286,9 @@ def _head_title(html: str) -> str | None:
 
 # characters an XML tree cannot hold (lxml refuses the whole page): a browser shows nothing for them
 _UNPARSABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# libxml2 stops reading at </html>, where browsers go on: a stray one (pages pasted together, a footer or
+# script after the end) cost all the text after it. Without it the page ends where the file does.
+_END_HTML = re.compile(r"</html\b[^<>]*>", re.IGNORECASE)
 
 
 class _TooDeep(Exception):
@@ -356,7 +359,7 @@ def html_to_text(html: str) -> Extracted:
     text without its headings)."""
     from qa.ingest import html_depth
 
-    html = _UNPARSABLE.sub("", html)
+    html = _END_HTML.sub("", _UNPARSABLE.sub("", html))
     best = _inscriptis(html)
     for depth in html_depth.DEPTHS if best is None else ():
         best = _inscriptis(html_depth.flatten(html, depth))
