@@ -9,7 +9,15 @@ import zipfile
 from pathlib import Path
 
 from qa.errors import DocumentError
-from qa.ingest.documents import Extracted, Section, TextBuilder, clean_title, html_to_text, normalize_newlines
+from qa.ingest.documents import (
+    Extracted,
+    Section,
+    TextBuilder,
+    clean_title,
+    decode_text,
+    html_to_text,
+    normalize_newlines,
+)
 from qa.ingest.office import _guarded
 
 
@@ -39,11 +47,22 @@ def _epub(path: Path) -> Extracted:
         item = book.get_item_with_id(item_id)
         if item is None or item.get_type() != ebooklib.ITEM_DOCUMENT:
             continue
-        html = normalize_newlines(item.get_content().decode("utf-8", errors="replace"))
+        html = normalize_newlines(_chapter_text(item))
         chapter = html_to_text(html)
         _add_chapter(builder, chapter)
     titles = book.get_metadata("DC", "title")
     return builder.extracted(clean_title(titles[0][0]) if titles else None)
+
+
+def _chapter_text(item) -> str:
+    """The chapter's file as it is in the book. Not ``get_content()``: ebooklib rebuilds a chapter through
+    lxml, which stops at 256 levels of nesting and so dropped the text of a deep chapter before the HTML
+    path (which keeps it) ever saw it."""
+    raw = item.content if item.content is not None else item.get_content()
+    try:
+        return decode_text(raw)
+    except DocumentError:
+        return raw.decode("utf-8", errors="replace")
 
 
 def _add_chapter(builder: TextBuilder, chapter: Extracted) -> None:
