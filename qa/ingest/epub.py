@@ -55,9 +55,9 @@ def _epub(path: Path) -> Extracted:
 
 
 def _chapter_text(item) -> str:
-    """The chapter's file as it is in the book. Not ``get_content()``: ebooklib rebuilds a chapter through
-    lxml, which stops at 256 levels of nesting and so dropped the text of a deep chapter before the HTML
-    path (which keeps it) ever saw it."""
+    """The chapter's file as it is in the book. Not ``get_content()``: ebooklib rebuilds a chapter from
+    what lxml puts inside its ``<body>``, which drops the text after a stray ``</body>`` and past 256
+    levels of nesting before the HTML path (which keeps both) ever sees it."""
     raw = item.content if item.content is not None else item.get_content()
     try:
         return decode_text(raw)
