@@ -370,7 +370,8 @@ def html_to_text(html: str) -> Extracted:
         best = (html_depth.plain_text(html), [Section(0)], best[2] if best is not None else {})
     text, sections, first = best
     title = clean_title(first.get("h1")) or clean_title(_head_title(html)) or clean_title(first.get("h2"))
-    return Extracted(text, sections, title)
+    # '&#13;' comes out as a carriage return: a line break like the others (same length: offsets hold)
+    return Extracted(text.replace("\r", "\n"), sections, title)
 
 
 def _load_html(path: Path) -> Extracted:
