@@ -317,7 +317,10 @@ def _rtf_token(draw) -> str:
         return "{\\pict\\bin5 \x00\x01{}\\}"
     if kind == 13:
         return "\\trowd\\cellx1000\\cellx2000 cell one\\cell cell two\\cell\\row "
-    return draw(st.sampled_from(["\\" + "x" * 40 + " ", "\\a1234567890123 ", "\\", "\\'", "\\'z", "\\u", "\\u99999999?"]))
+    # malformed control words; a lone backslash keeps a space after it, or it would escape the next token's
+    # backslash and turn its '\\}' into a real '}' that ends the document (and Word drops what follows)
+    return draw(st.sampled_from(["\\" + "x" * 40 + " ", "\\a1234567890123 ", "\\ ", "\\' ", "\\'z", "\\u ",
+                                 "\\u99999999?"]))
 
 
 @st.composite
