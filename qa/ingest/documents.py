@@ -141,7 +141,10 @@ def _decode_wide(data: bytes) -> str | None:
 def one_line(exc: BaseException) -> str:
     """An exception as the tail of a one-line skip reason: its type and its message's first line."""
     first = (str(exc).strip().splitlines() or [""])[0][:120]
-    return f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
+    name = exc.__class__.__name__
+    if name == "error":  # zlib.error, struct.error: the bare name says nothing
+        name = f"{exc.__class__.__module__}.error"
+    return f"{name}: {first}" if first else name
 
 
 def normalize_newlines(text: str) -> str:
