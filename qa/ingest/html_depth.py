@@ -56,7 +56,7 @@ def _priority(tag: str) -> int:
 
 
 class _Open:
-    __slots__ = ("name", "kept")
+    __slots__ = ("kept", "name")
 
     def __init__(self, name: str, kept: bool) -> None:
         self.name, self.kept = name, kept

@@ -14,7 +14,6 @@ from pathlib import Path
 from qa.errors import DocumentError
 from qa.ingest.documents import Extracted, Section, normalize_newlines, one_line
 
-
 _UNICODE_ESCAPE = re.compile(r"\\u(-?\d{1,10})")
 
 
