@@ -11,7 +11,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from .uploads import UploadError, corpus_root
+from .uploads import UploadError, corpus_root, inside
 
 TRASH = ".trash"
 
@@ -25,15 +25,8 @@ def _relative(source: str) -> PurePosixPath:
     return rel
 
 
-def _inside(root: Path, path: Path) -> bool:
-    try:
-        return path.resolve(strict=False).is_relative_to(root)
-    except (OSError, RuntimeError):
-        return False
-
-
 def _move(src: Path, dest: Path, root: Path) -> None:
-    if not (_inside(root, src.parent) and _inside(root, dest.parent)):
+    if not (inside(root, src.parent) and inside(root, dest.parent)):
         raise UploadError("refused: outside the documents folder")
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(src, dest)

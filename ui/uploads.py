@@ -16,7 +16,7 @@ import stat
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from qa.config import SUPPORTED_SUFFIXES
 from qa.errors import DocumentError, QAError
@@ -57,7 +57,8 @@ def sanitize_filename(name: str) -> str:
     return stem + suffix
 
 
-def _inside(root: Path, path: Path) -> bool:
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` (symbolic links resolved) lies inside ``root``."""
     try:
         return path.resolve(strict=False).is_relative_to(root)
     except (OSError, RuntimeError):
@@ -85,7 +86,7 @@ def save_upload(src: str | os.PathLike, original_name: str, corpus: str | os.Pat
     if size == 0:
         raise UploadError(f"{name}: the file is empty")
     dest = root / name
-    if dest.parent != root or not _inside(root, dest):
+    if dest.parent != root or not inside(root, dest):
         raise UploadError(f"{name}: refused (outside the documents folder)")
     replaced = False
     try:
@@ -118,28 +119,3 @@ def save_upload(src: str | os.PathLike, original_name: str, corpus: str | os.Pat
         if tmp.exists():
             tmp.unlink()
     return Saved(name, replaced)
-
-
-def delete_document(source: str, corpus: str | os.PathLike) -> bool:
-    """Delete the file behind indexed document ``source`` (a path relative to ``corpus``).
-
-    Returns False when the file is already gone. Only the link itself is removed for a symbolic link.
-    """
-    root = corpus_root(corpus)
-    rel = PurePosixPath(str(source))
-    if rel.is_absolute() or not rel.parts or any(p in ("", ".", "..") for p in rel.parts) or "\\" in str(source):
-        raise UploadError(f"'{source}' is not a document of this folder")
-    path = root.joinpath(*rel.parts)
-    if not _inside(root, path.parent):
-        raise UploadError(f"'{source}' is outside the documents folder")
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return False
-    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-        raise UploadError(f"'{source}' is not a file")
-    try:
-        path.unlink()
-    except OSError as exc:
-        raise UploadError(f"could not delete '{source}' ({exc.strerror})") from exc
-    return True
