@@ -37,10 +37,13 @@ PDF_PAGES = [
 ]
 
 
-def make_pdf(path: Path, pages=PDF_PAGES) -> Path:
+def make_pdf(path: Path, pages=PDF_PAGES, title: str | None = None) -> Path:
+    """A PDF with a text layer, one page per text; ``title`` goes into its metadata."""
     from fpdf import FPDF
 
     pdf = FPDF()
+    if title:
+        pdf.set_title(title)
     pdf.set_font("helvetica", size=12)
     for text in pages:
         pdf.add_page()

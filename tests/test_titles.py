@@ -11,7 +11,7 @@ from qa.index.index_dir import IndexDir, sha256_file
 from qa.index.store import open_index
 from qa.ingest.documents import clean_title, load_document
 
-from .fixtures import HTML, MARKDOWN
+from .fixtures import HTML, MARKDOWN, make_pdf
 
 LONG_LINE = "A remarkably long opening line " * 6
 
@@ -22,18 +22,8 @@ def write(folder, name, text):
     return path
 
 
-def titled_pdf(path, title=None, pages=("Lake Baikal is the deepest lake in the world.",)):
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    if title:
-        pdf.set_title(title)
-    pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
+def titled_pdf(path, title=None):
+    return make_pdf(path, ("Lake Baikal is the deepest lake in the world.",), title)
 
 
 @pytest.mark.parametrize(
