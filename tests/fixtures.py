@@ -59,3 +59,9 @@ def make_corpus(folder: Path) -> Path:
     (folder / "glaciers.html").write_text(HTML)
     make_pdf(folder / "aral.pdf")
     return folder
+
+
+def skip_reasons(stderr: str) -> dict[str, str]:
+    """``qa index``'s "skipped FILE: reason" lines, by file."""
+    return {line.split(": ", 1)[0].removeprefix("skipped "): line for line in stderr.splitlines()
+            if line.startswith("skipped ")}

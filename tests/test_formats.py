@@ -11,6 +11,7 @@ from qa.errors import DocumentError
 from qa.ingest.documents import load_document
 
 from .conftest import run_qa
+from .fixtures import skip_reasons
 
 
 def make_docx(path):
@@ -117,8 +118,7 @@ def formats(tmp_path_factory, embedder):
 def test_bad_office_files_are_skipped_with_one_line_and_the_rest_indexed(formats):
     corpus, index, result, _ = formats
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    reasons = {line.split(": ", 1)[0].removeprefix("skipped "): line for line in result.stderr.splitlines()
-               if line.startswith("skipped ")}
+    reasons = skip_reasons(result.stderr)
     assert "empty file" in reasons["empty.docx"]
     assert "damaged PowerPoint" in reasons["cut.pptx"]
     assert "password-protected" in reasons["locked.docx"]

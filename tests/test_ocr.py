@@ -12,7 +12,7 @@ from qa.errors import DocumentError
 from qa.ingest.documents import load_document
 
 from .conftest import run_qa
-from .fixtures import make_pdf
+from .fixtures import make_pdf, skip_reasons
 
 IMAGE_LINES = ["The Kestrel Bridge was opened in 1931.", "Its chief engineer was Marta Olsen."]
 SCAN_LINES = ["The Tarn observatory stands at 2,140 metres.", "It was founded by Elsa Brandt."]
@@ -76,8 +76,7 @@ def scans(tmp_path_factory, embedder):
 def test_bad_images_are_skipped_with_one_line_and_the_scans_indexed(scans):
     corpus, index, result, _ = scans
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    reasons = {line.split(": ", 1)[0].removeprefix("skipped "): line for line in result.stderr.splitlines()
-               if line.startswith("skipped ")}
+    reasons = skip_reasons(result.stderr)
     assert set(reasons) == {"zero.jpg", "fake.tiff", "huge.png", "blank.png"}
     assert "empty file" in reasons["zero.jpg"]
     assert "not a readable image" in reasons["fake.tiff"]
