@@ -15,6 +15,7 @@ question wait for a thread pool.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -99,6 +100,11 @@ class TorchRunner:
         self._lock = threading.Lock()
 
     def _load(self):
+        # Nothing is fetched, and nothing written outside the index: torch otherwise makes
+        # $TMPDIR/torchinductor_$USER when imported unless this names an existing folder (qa compiles nothing)
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(MODELS_DIR))
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
+            os.environ.setdefault(name, "1")
         try:
             import torch
             import transformers
