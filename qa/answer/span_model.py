@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.inference.model_files import READER_DIR
 from qa.inference.model_inputs import question_passages
 from qa.inference.runners import make_runner
 from qa.ingest.tokens import wordpiece_tokenizer
 
-MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "span-reader"
+MODEL_DIR = READER_DIR
 MAX_ANSWER_PIECES = 30
 MAX_QUESTION_PIECES = 64
 MAX_LEN = 256  # word pieces per window at question time (training used 384)

@@ -21,8 +21,8 @@ import shutil
 import sqlite3
 import threading
 import weakref
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np

@@ -18,6 +18,7 @@ from qa.errors import QAError
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 ONNX_DIR = MODELS_DIR / "onnx"
+READER_DIR = MODELS_DIR / "span-reader"  # the span reader's torch weights (float16 safetensors)
 MANIFEST = "manifest.json"
 TOKENIZER = "tokenizer.json"  # all-MiniLM-L6-v2's word pieces (the span reader shares its vocabulary)
 NETWORKS = ("embedder", "span-reader")

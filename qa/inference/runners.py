@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError
-from qa.inference.model_files import MODELS_DIR, onnx_model
+from qa.inference.model_files import MODELS_DIR, READER_DIR, onnx_model
 from qa.settings import BACKENDS
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -118,7 +118,7 @@ class TorchRunner:
 
             return transformers.AutoModel.from_pretrained(str(embedder_weights()), dtype=torch.float32).eval()
         model = transformers.AutoModelForQuestionAnswering.from_pretrained(
-            str(self.weights or MODELS_DIR / "span-reader"), dtype=torch.float32).eval()
+            str(self.weights or READER_DIR), dtype=torch.float32).eval()
         if self.quantize:  # what the reader ran as before ONNX: int8 linear layers
             import warnings
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from qa.errors import QAError
 from qa.inference.model_files import (
     MANIFEST,
-    MODELS_DIR,
     ONNX_DIR,
+    READER_DIR,
     TOKENIZER,
     embedder_weights,
     sha256_of,
@@ -89,7 +89,7 @@ def _optimize(src: Path, dst: Path) -> None:
     ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"])
 
 
-def export(out: Path = ONNX_DIR, reader_dir: Path = MODELS_DIR / "span-reader") -> dict:
+def export(out: Path = ONNX_DIR, reader_dir: Path = READER_DIR) -> dict:
     """Export both networks into ``out`` (replacing what is there, manifest last); returns the manifest."""
     try:
         import onnx  # noqa: F401 - checked here so the message comes before minutes of work
