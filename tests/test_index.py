@@ -65,7 +65,7 @@ def test_incremental_add_modify_delete_touch_exactly_those_documents(tmp_path, e
     store, _, _ = open_index(index).open()
     assert store.n_chunks == sum(len(v) for v in after.values())
     if isinstance(store, EmbeddedStore):  # FAISS and SQLite agree
-        assert store.vectors.ntotal == store.n_chunks
+        assert store.vector_count == store.n_chunks
     else:  # BM25's document frequencies were kept in step with the chunks
         assert store.document_frequencies(["suez", "penguin", "kilimanjaro"]) == {"suez": 1, "kilimanjaro": 1}
     store.close()
@@ -94,10 +94,25 @@ def test_rebuild_starts_over_and_an_incompatible_index_is_refused_then_rebuilt(t
     assert report.rebuilt == REBUILD_ASKED and report.chunks_added == report.chunks
 
 
+def test_an_index_of_the_older_layout_is_refused_then_rebuilt_by_qa_index(tmp_path, embedder):
+    """Indexes before the segment layout held one meta.sqlite + vectors.faiss copy per generation."""
+    index = tmp_path / "index"
+    build_index(SEEDS, index, embedder=embedder, progress=False)
+    gen = IndexDir(index).current()
+    manifest = json.loads((gen / "manifest.json").read_text())
+    del manifest["store"]  # what a layout-1 manifest looks like to this version
+    (gen / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexIncompatible, match="layout 1.*qa index --rebuild"):
+        Answerer(index, embedder=embedder)
+    report = build_index(SEEDS, index, embedder=embedder, progress=False)
+    assert report.rebuilt and "store layout 1" in report.rebuilt
+    assert Answerer(index, embedder=embedder).ask(JAPAN_Q).answer == "$16 billion"
+
+
 def test_a_corrupted_index_file_is_detected(tmp_path, embedder):
     index = tmp_path / "index"
     build_index(SEEDS, index, embedder=embedder, progress=False)
-    faiss_file = IndexDir(index).current() / "vectors.faiss"
+    faiss_file = IndexDir(index).current() / "seg-000001.faiss"
     data = bytearray(faiss_file.read_bytes())
     data[len(data) // 2] ^= 0xFF
     faiss_file.write_bytes(bytes(data))

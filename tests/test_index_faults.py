@@ -22,6 +22,9 @@ from .faults import answer_dict, index_listing
 FAULTS = Path(__file__).resolve().parent / "faults.py"
 KYOTO = "Kyoto was the capital of Japan for over a thousand years, until the court moved to Tokyo in 1869."
 KYOTO_Q = "Which city was the capital of Japan for over a thousand years?"
+NARA = "Nara was the seat of the imperial court from 710 until 784, when the capital moved to Nagaoka."
+# The files of the first segment of a one-build index (see qa.index.segment)
+SEGMENT_SQLITE, SEGMENT_FAISS = "seg-000001.sqlite", "seg-000001.faiss"
 
 
 def run_fault(fault, *args, env=None, cwd=ROOT, timeout=300):
@@ -73,7 +76,7 @@ def test_asking_before_any_index_exists_says_how_to_build_one(tmp_path, state):
         assert not index.exists(), "asking must not create the index folder"
 
 
-@pytest.mark.parametrize("name,damage", [("meta.sqlite", "flip bytes"), ("vectors.faiss", "truncate")])
+@pytest.mark.parametrize("name,damage", [(SEGMENT_SQLITE, "flip bytes"), (SEGMENT_FAISS, "truncate"), ("lexical/meta.json", "flip bytes")])
 def test_a_damaged_index_file_is_reported_in_one_line_and_qa_index_rebuild_recovers(
     tmp_path, seed_index, embedder, name, damage
 ):
@@ -97,7 +100,7 @@ def test_a_damaged_index_file_is_reported_in_one_line_and_qa_index_rebuild_recov
     assert r.returncode == 2
     assert "--rebuild" in one_error_line(r)
 
-    if name == "meta.sqlite":  # what the message says, as a user would run it
+    if name == SEGMENT_SQLITE:  # what the message says, as a user would run it
         r = run_qa("index", SEEDS, "--index", index, "--rebuild", "-q")
         assert r.returncode == 0, r.stderr
         assert "1 added" in r.stdout
@@ -106,17 +109,17 @@ def test_a_damaged_index_file_is_reported_in_one_line_and_qa_index_rebuild_recov
     assert heuristic(index, embedder).ask(JAPAN_Q).answer == "$16 billion"
 
 
-@pytest.mark.parametrize("damage", ["truncate meta.sqlite", "garbage manifest.json", "delete vectors.faiss"])
+@pytest.mark.parametrize("damage", ["truncate the segment's SQLite", "garbage manifest.json", "delete the segment's FAISS file"])
 def test_other_damage_is_detected_on_open_and_a_rebuild_recovers(tmp_path, seed_index, embedder, damage):
     index = tmp_path / "index"
     shutil.copytree(seed_index, index)
     generation = index / live(index)
-    if damage == "truncate meta.sqlite":
-        os.truncate(generation / "meta.sqlite", 4096)
+    if damage == "truncate the segment's SQLite":
+        os.truncate(generation / SEGMENT_SQLITE, 4096)
     elif damage == "garbage manifest.json":
         (generation / "manifest.json").write_bytes(b"\x00\xff{not json")
     else:
-        (generation / "vectors.faiss").unlink()
+        (generation / SEGMENT_FAISS).unlink()
     with pytest.raises(IndexCorrupt, match="qa index --rebuild"):
         Answerer(index, embedder=embedder, reader="heuristic")
     build_index(SEEDS, index, rebuild=True, embedder=embedder, progress=False)
@@ -154,12 +157,14 @@ def two_documents(tmp_path_factory, embedder):
 
 @pytest.fixture
 def pending_removal(two_documents, tmp_path):
-    """A copy of the two-document index whose corpus lost kyoto.txt: the next build removes it. (A removal
-    needs no model, so the faulty build is quick, and it still writes SQLite, FAISS, manifest and CURRENT.)"""
+    """A copy of the two-document index whose corpus lost kyoto.txt and gained nara.txt: the next build
+    removes one and adds the other, so it writes a new segment (SQLite, FAISS), the lexical index, the
+    manifest and CURRENT."""
     corpus, index, before = two_documents
     shutil.copytree(corpus, tmp_path / "docs")
     shutil.copytree(index, tmp_path / "index")
     (tmp_path / "docs" / "kyoto.txt").unlink()
+    (tmp_path / "docs" / "nara.txt").write_text(NARA)
     return tmp_path / "docs", tmp_path / "index", before
 
 
@@ -218,7 +223,7 @@ def test_two_qa_index_runs_at_once_the_second_waits_and_the_index_stays_whole(pe
     assert "Traceback" not in err1 + err2
     assert "1 removed" in out1
     assert "waiting for another 'qa index'" in err2
-    assert "0 added, 0 updated, 0 removed, 1 unchanged" in out2  # it started from the first build's index
+    assert "0 added, 0 updated, 0 removed, 2 unchanged" in out2  # it started from the first build's index
     assert entries(index) == {".lock", "CURRENT", "gen-000001", "gen-000002"} and live(index) == "gen-000002"
     answer = answer_dict(heuristic(index, embedder), KYOTO_Q)
     assert "kyoto.txt" not in sources(answer)
@@ -234,7 +239,7 @@ def _assert_the_previous_index_answers_as_before(index, embedder, before, genera
 
 def _assert_the_next_build_recovers(corpus, index, embedder):
     report = build_index(corpus, index, embedder=embedder, progress=False)
-    assert report.removed == ["kyoto.txt"] and not report.added
+    assert report.removed == ["kyoto.txt"] and report.added == ["nara.txt"]
     assert entries(index) == {".lock", "CURRENT", "gen-000001", "gen-000002"}, "leftovers were not swept"
     assert live(index) == "gen-000002"
     answer = answer_dict(heuristic(index, embedder), KYOTO_Q)
@@ -252,7 +257,7 @@ def test_a_build_killed_while_writing_leaves_the_previous_index_answering_the_sa
     left = entries(index) - {".lock", "CURRENT", generation}
     assert left, "the killed build had written something aside"
     if fault == "kill-in-faiss-write":
-        assert any((index / name / "vectors.faiss").exists() for name in left)
+        assert any(list((index / name).glob("seg-*.faiss")) for name in left)
     if fault == "kill-after-rename":
         assert "gen-000002" in left and (index / "gen-000002" / "manifest.json").exists()
 
@@ -273,14 +278,14 @@ def test_a_build_killed_just_after_switching_current_leaves_the_new_index_whole(
     assert not report.changed and live(index) == "gen-000002"
 
 
-@pytest.mark.parametrize("place", ["copying the live generation", "sqlite-commit", "faiss-write"])
+@pytest.mark.parametrize("place", ["any file past 1 KiB", "sqlite-commit", "faiss-write"])
 def test_a_write_error_keeps_the_previous_index_and_is_reported_in_one_line(pending_removal, embedder, place):
     """Files may not grow past a limit (RLIMIT_FSIZE): real EFBIG write errors, as on a full disk."""
     corpus, index, before = pending_removal
     generation = live(index)
     files = {k: v for k, v in index_listing(index).items() if k.startswith(generation + "/")}
-    if place == "copying the live generation":
-        fault = f"fsize={len(files[generation + '/meta.sqlite']) // 2}"
+    if place == "any file past 1 KiB":
+        fault = "fsize=1024"
     else:
         fault = f"fsize-at-{place}"
 
@@ -292,13 +297,27 @@ def test_a_write_error_keeps_the_previous_index_and_is_reported_in_one_line(pend
     _assert_the_next_build_recovers(corpus, index, embedder)
 
 
-def test_a_write_error_while_copying_leaves_no_partial_copy_behind(pending_removal):
+def test_a_write_error_leaves_no_partial_generation_behind(pending_removal):
     corpus, index, _ = pending_removal
     before = entries(index)
-    r = run_fault(f"fsize={(index / live(index) / 'meta.sqlite').stat().st_size // 2}",
-                  "index", corpus, "--index", index, "-q")
+    r = run_fault("fsize=1024", "index", corpus, "--index", index, "-q")
     assert r.returncode == 2
     assert entries(index) == before, "a full disk must not be left fuller"
+
+
+def test_an_update_links_the_unchanged_files_instead_of_copying_them(pending_removal, embedder):
+    """The new generation shares the first segment's files with the previous one (same inodes): only the
+    new segment and the lexical index's new files take space."""
+    corpus, index, _ = pending_removal
+    old = index / live(index)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    new = index / live(index)
+    assert new != old
+    for name in (SEGMENT_SQLITE, SEGMENT_FAISS, "seg-000001.sentences"):
+        assert (new / name).stat().st_ino == (old / name).stat().st_ino, name
+    manifest = json.loads((new / "manifest.json").read_text())
+    assert manifest["store"]["segments"][0] == {"name": "seg-000001", "deleted_docs": [2]}  # kyoto.txt's id
+    assert len(manifest["store"]["segments"]) == 2
 
 
 # --- where the program writes ---------------------------------------------------------------------------------

@@ -1,13 +1,11 @@
 """Every document gets a title for people (its own title, first heading or first line, else its file
-name), stored in both stores, shown on citations and passages; indexes built before titles still open."""
+name), stored in both stores, shown on citations and passages; PostgreSQL databases built before titles
+still open (an embedded index of an older layout is rebuilt: see test_index)."""
 
-import json
-import sqlite3
 
 import pytest
 
 from qa import Answerer, build_index
-from qa.index.index_dir import IndexDir, sha256_file
 from qa.index.store import open_index
 from qa.ingest.documents import clean_title, load_document
 
@@ -85,41 +83,6 @@ def test_titles_are_stored_and_cited_beside_the_file_name(titled_index, embedder
     assert answer.to_dict()["citations"][0]["title"] == "Solar Orbiter"
     assert all(p.title for p in answer.passages)
     assert {p.source: p.title for p in answer.passages}["glaciers.html"] == "Glaciers of Patagonia"
-
-
-def _drop_title_column(index):
-    """Make the live generation look like one built before titles were stored (checksums kept valid)."""
-    idx = IndexDir(index)
-    generation = idx.current()
-    db = sqlite3.connect(generation / "meta.sqlite")
-    db.execute("ALTER TABLE documents DROP COLUMN title")
-    db.commit()
-    db.close()
-    manifest = idx.manifest(generation)
-    manifest["files"]["meta.sqlite"] = sha256_file(generation / "meta.sqlite")
-    (generation / "manifest.json").write_text(json.dumps(manifest))
-
-
-def test_an_index_built_before_titles_answers_with_file_names_and_updates(tmp_path, embedder):
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    write(corpus, "solar.md", MARKDOWN)
-    index = tmp_path / "index"
-    build_index(corpus, index, embedder=embedder, progress=False)
-    _drop_title_column(index)
-
-    answer = Answerer(index, embedder=embedder).ask("When was Solar Orbiter launched?")
-    assert answer.found and answer.citations[0].title == "solar.md"
-
-    write(corpus, "glaciers.html", HTML)
-    report = build_index(corpus, index, embedder=embedder, progress=False)
-    assert report.added == ["glaciers.html"] and not report.rebuilt
-    store, _ = open_index(index).open_metadata()
-    try:
-        assert {d.source: d.title for d in store.documents()} == {
-            "glaciers.html": "Glaciers of Patagonia", "solar.md": "solar.md"}
-    finally:
-        store.close()
 
 
 def test_postgres_stores_titles_and_reads_a_database_built_before_them(tmp_path, pg_server, embedder):

@@ -5,13 +5,19 @@ Layout::
     index/
       CURRENT             name of the live generation, replaced atomically
       .lock               held by the one build that may run at a time
-      gen-000007/         live generation: manifest.json, meta.sqlite, vectors.faiss
+      gen-000007/         live generation: manifest.json and the files it lists
       gen-000006/         the previous one, kept so readers that just read CURRENT can still open it
 
-A build copies the live generation into a temporary folder, changes the copy, writes a manifest with
-each file's sha256, fsyncs, renames the folder into place and only then points CURRENT at it. A build
-killed at any point leaves CURRENT on the last good generation; its temporary folder is swept away by
-the next build.
+A generation's files are never changed once published. A build starts a private folder that holds the
+live generation's files as **hard links** (no copy: the two generations share the bytes), writes its new
+files beside them (files are replaced, never modified in place), writes a manifest with each file's
+sha256, size and identity, fsyncs the new files, renames the folder into place and only then points
+CURRENT at it. Only new files are hashed: a linked file keeps the record it had. A build killed at any
+point leaves CURRENT on the last good generation; its temporary folder is swept away by the next build.
+
+Opening checks every file's size against the manifest, and its sha256 when the file is small
+(``FULL_CHECK_BYTES``) or is no longer the very file that was hashed (another inode or modification
+time: anything that wrote to it). ``verify(full=True)`` hashes everything (``qa stats --verify``).
 """
 
 from __future__ import annotations
@@ -33,12 +39,17 @@ from qa.errors import IndexCorrupt, IndexIncompatible, IndexMissing, QAError
 
 log = logging.getLogger(__name__)
 
-META_FILE = "meta.sqlite"
-VECTORS_FILE = "vectors.faiss"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 _GEN = re.compile(r"^gen-(\d{6,})$")
+# Files at most this big are hashed on every open; bigger ones when they are not the file that was hashed.
+FULL_CHECK_BYTES = 16 << 20
+# Names a writing library keeps for its own locking: never part of a generation.
+IGNORED_NAMES = frozenset({".tantivy-meta.lock", ".tantivy-writer.lock"})
+# Files a library replaces with a new copy rather than adding new files: a new generation copies them
+# (they are small) instead of linking, so that nothing the previous generation links can change.
+COPIED_NAMES = frozenset({"meta.json", ".managed.json"})
 
 
 def expected_settings(chunker: ChunkerSettings | None = None) -> dict:
@@ -65,6 +76,19 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def file_record(path: Path) -> dict:
+    """What the manifest keeps of a file: its sha256 and size, and its identity (inode, modification
+    time) to tell later whether it is still the very file that was hashed."""
+    st = path.stat()
+    return {"sha256": sha256_file(path), "size": st.st_size, "inode": st.st_ino, "mtime_ns": st.st_mtime_ns}
+
+
+def generation_files(folder: Path) -> list[str]:
+    """The files of a generation folder (relative, with forward slashes), sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() and p.name not in IGNORED_NAMES and p.name != MANIFEST)
 
 
 def _fsync(path: Path) -> None:
@@ -107,13 +131,21 @@ class IndexDir:
     def missing_message(self) -> str:
         return f"no index at '{self.path}'; build one with: qa index FOLDER --index {self.path}"
 
-    def verify(self, generation: Path, manifest: dict) -> None:
-        """Check each file against the sha256 the manifest recorded."""
-        for name, digest in manifest.get("files", {}).items():
+    def verify(self, generation: Path, manifest: dict, full: bool = False) -> None:
+        """Check each file against the manifest: size always; sha256 for small files, for files that are
+        not the ones hashed at publish (see the module's notes) and, with ``full``, for all."""
+        for name, record in manifest.get("files", {}).items():
             path = generation / name
-            if not path.exists():
-                raise IndexCorrupt(f"index file {path} is missing; run: qa index --rebuild")
-            if sha256_file(path) != digest:
+            if not isinstance(record, dict):
+                raise IndexCorrupt(f"index manifest unreadable in {generation}; run: qa index --rebuild")
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                raise IndexCorrupt(f"index file {path} is missing; run: qa index --rebuild") from None
+            same = (st.st_ino, st.st_mtime_ns) == (record.get("inode"), record.get("mtime_ns"))
+            if st.st_size != record.get("size") or (
+                (full or not same or st.st_size <= FULL_CHECK_BYTES) and sha256_file(path) != record.get("sha256")
+            ):
                 raise IndexCorrupt(f"index file {path} is corrupted (checksum mismatch); run: qa index --rebuild")
 
     def open_generation(self) -> tuple[Path, dict]:
@@ -184,30 +216,51 @@ class IndexDir:
             if name not in keep:
                 shutil.rmtree(self.path / name, ignore_errors=True)
 
-    def start_generation(self, base: Path | None) -> Path:
-        """A private folder for the next generation, holding a copy of ``base`` if given."""
+    def start_generation(self, base: Path | None, files: dict | None = None) -> Path:
+        """A private folder for the next generation, holding hard links to ``files`` (a manifest's
+        ``files``) of ``base`` if given (copies where the file system cannot link)."""
         tmp = self.path / f"tmp-{os.getpid()}-{int(time.time() * 1000)}"
         tmp.mkdir()
         try:
-            if base is not None:
-                for name in (META_FILE, VECTORS_FILE):
-                    if (base / name).exists():
-                        shutil.copyfile(base / name, tmp / name)
+            for name in (files or {}) if base is not None else {}:
+                src, dst = base / name, tmp / name
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if src.name in COPIED_NAMES:
+                    shutil.copyfile(src, dst)
+                    continue
+                try:
+                    os.link(src, dst)
+                except OSError as exc:
+                    if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+                        raise
+                    shutil.copyfile(src, dst)
         except BaseException:  # a full disk mid-copy: leave nothing behind
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return tmp
 
-    def publish(self, tmp: Path, manifest: dict) -> Path:
-        """Write the manifest, make everything durable, then switch CURRENT to it atomically."""
+    def publish(self, tmp: Path, manifest: dict, inherited: dict | None = None) -> Path:
+        """Record every file (new files: fsync and sha256; files still linked to ``inherited`` records,
+        the base manifest's ``files``, keep them), write the manifest, make everything durable, then
+        switch CURRENT to it atomically."""
+        inherited = inherited or {}
         files = {}
-        for name in (META_FILE, VECTORS_FILE):
-            _fsync(tmp / name)
-            files[name] = sha256_file(tmp / name)
+        for name in generation_files(tmp):
+            path = tmp / name
+            st = path.stat()
+            old = inherited.get(name)
+            if isinstance(old, dict) and (old.get("inode"), old.get("mtime_ns"), old.get("size")) == (
+                st.st_ino, st.st_mtime_ns, st.st_size
+            ):
+                files[name] = old
+                continue
+            _fsync(path)
+            files[name] = file_record(path)
         manifest = dict(manifest, files=files)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         _fsync(tmp / MANIFEST)
-        _fsync(tmp)
+        for folder in {(tmp / name).parent for name in files} | {tmp}:
+            _fsync(folder)
         nums = self._generation_numbers()
         final = self.path / f"gen-{(nums[-1] + 1 if nums else 1):06d}"
         os.rename(tmp, final)
@@ -219,6 +272,17 @@ class IndexDir:
         os.replace(pointer, self.path / CURRENT)
         _fsync(self.path)
         return final
+
+    def disk_bytes(self) -> int:
+        """Bytes the folder takes, each file counted once however many generations link it."""
+        seen, total = set(), 0
+        for p in self.path.rglob("*"):
+            if p.is_file():
+                st = p.stat()
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    total += st.st_size
+        return total
 
 
 def describe_os_error(exc: OSError) -> str:

@@ -1,36 +1,36 @@
-"""The embedded store (the default): one index folder of generations, each FAISS + SQLite.
+"""The embedded store (the default): one index folder of generations, each a list of segments plus one
+lexical index.
 
-Files in a generation folder (see ``index_dir`` for the folder's layout and atomic publishing):
-- ``meta.sqlite``: documents (source, sha256, size, mtime, extracted text), sections (page / heading
-  starts), chunks (text, offsets, page/heading, sentence spans and float16 sentence vectors) and
-  ``chunks_fts``, an FTS5 table over stemmed terms for BM25.
-- ``vectors.faiss``: the L2-normalized chunk vectors (cosine = inner product), keyed by chunk id: exact
-  ``IndexIDMap2(IndexFlatIP)``, or IVF with 8-bit scalar quantization past ``vector_index.EXACT_MAX``
-  chunks (chosen by ``vector_index``).
+A generation (see ``index_dir`` for the folder's layout and atomic publishing) holds:
+- segments (``segment``): the documents one build added, each in a SQLite file (text and offsets), a FAISS
+  file (chunk vectors) and a file of float16 sentence vectors; a later build that removes or changes a
+  document of an older segment lists it as deleted instead of rewriting the segment;
+- ``lexical/``: a tantivy index over every chunk's stemmed terms (``lexical_index``), BM25 top-k with
+  block-max WAND;
+- ``manifest.json``: the segments, their deleted documents, the next free ids, and each file's sha256.
 
-A generation is only ever modified in a private copy (``EmbeddedBuild``); readers open it read-only.
+A build links the live generation's files into its private folder (no copy), writes one new segment with
+what it added and new lexical segments, and publishes. Its cost follows the size of the change, not of
+the index. When segments pile up (more than ``MAX_SEGMENTS``) or a segment is mostly deleted, a build
+merges them into one (the merge costs what the merged segments hold).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
-import re
+import os
 import shutil
-import sqlite3
-import threading
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import faiss
 import numpy as np
 
 from qa.config import ChunkerSettings
-from qa.errors import IndexCorrupt
-from qa.index import vector_index
-from qa.index.index_dir import META_FILE, VECTORS_FILE, IndexDir, incompatibility
+from qa.errors import IndexCorrupt, IndexIncompatible
+from qa.index import lexical_index
+from qa.index.index_dir import IndexDir, incompatibility
+from qa.index.lexical_index import LexicalIndex, LexicalWriter
+from qa.index.segment import Segment, file_names
 from qa.index.store import (
     REBUILD_ASKED,
     Build,
@@ -38,131 +38,171 @@ from qa.index.store import (
     Index,
     Store,
     StoredChunk,
-    pack_sentence_vectors,
-    stored_chunks,
 )
-from qa.ingest.documents import Document, Section, fallback_title
-from qa.ingest.lexical import fts_query, terms
+from qa.ingest.documents import Document, Section
+from qa.ingest.lexical import terms
 
 if TYPE_CHECKING:  # building needs the chunker; asking does not
     from qa.ingest.chunker import Chunk
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime REAL NOT NULL,
-    indexed_at REAL NOT NULL,
-    text TEXT NOT NULL,
-    title TEXT
-);
-CREATE TABLE IF NOT EXISTS sections (
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    start INTEGER NOT NULL,
-    page INTEGER,
-    heading TEXT,
-    ocr INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS sections_doc ON sections(doc_id, start);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ord INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    page INTEGER,
-    heading TEXT,
-    sentences TEXT NOT NULL,
-    sentence_vectors BLOB NOT NULL,
-    tokens INTEGER NOT NULL,
-    wordpieces INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-"""
-
-# Columns added after the first indexes were built: (table, column, declaration). A build adds them to
-# its copy of an older generation; a reader of an older generation reads the default instead.
-ADDED_COLUMNS = (("documents", "title", "TEXT"), ("sections", "ocr", "INTEGER NOT NULL DEFAULT 0"))
+LAYOUT = 2  # the embedded store's on-disk layout (1: one SQLite + FAISS copy per generation)
+LEXICAL_DIR = "lexical"
+# More segments than this and a build merges the small ones; a segment with at least this share of its
+# chunks deleted is rewritten.
+MAX_SEGMENTS = 8
+MAX_DELETED_SHARE = 0.5
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+def empty_state() -> dict:
+    return {"layout": LAYOUT, "segments": [], "next_segment": 1, "next_doc_id": 1, "next_chunk_id": 1}
 
 
-def _column_or(present: set[str], column: str, default: str, alias: str = "") -> str:
-    """``column`` in a SELECT when the table has it, else its default (an index built before it)."""
-    return f"{alias}{column}" if column in present else default
-
-
-def all_vectors(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
-    """Every (vector, id) of a flat ``IndexIDMap2`` or an IVF index (IVF-SQ8 gives 8-bit copies)."""
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32), np.zeros(0, dtype=np.int64)
-    if isinstance(index, faiss.IndexIDMap):
-        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-        return faiss.downcast_index(index.index).reconstruct_n(0, index.ntotal), ids
-    invlists = faiss.extract_index_ivf(index).invlists
-    parts = []
-    for lst in range(invlists.nlist):
-        n = invlists.list_size(lst)
-        if n:
-            parts.append(faiss.rev_swig_ptr(invlists.get_ids(lst), n).copy())
-    ids = np.concatenate(parts).astype(np.int64)
-    return index.reconstruct_batch(ids), ids
+def store_state(manifest: dict) -> dict:
+    """The store's part of a generation's manifest (why it cannot be read, if it cannot)."""
+    state = manifest.get("store")
+    if not isinstance(state, dict) or state.get("layout") != LAYOUT:
+        have = state.get("layout") if isinstance(state, dict) else 1
+        raise IndexIncompatible(f"index uses store layout {have}, this version uses {LAYOUT}; run: qa index --rebuild")
+    return state
 
 
 class EmbeddedStore(Store):
-    """SQLite + FAISS in one folder. ``writable=False`` opens SQLite read-only; ``load_vectors=False``
-    skips reading the FAISS file, for callers that only need the metadata."""
+    """The segments and the lexical index of one generation folder. ``state`` is the manifest's
+    ``store`` part (``empty_state()`` for a new index); ``writable=True`` is the build's view, which adds
+    a new segment and changes the lexical index; ``load_vectors=False`` skips the FAISS files, for
+    callers that only need the metadata."""
 
-    def __init__(self, folder: Path, writable: bool = False, load_vectors: bool = True) -> None:
+    def __init__(self, folder: Path, state: dict | None = None, writable: bool = False,
+                 load_vectors: bool = True) -> None:
         self.folder = Path(folder)
-        meta = self.folder / META_FILE
-        if writable:
-            self.db = sqlite3.connect(meta, check_same_thread=False)
-            self.db.executescript(SCHEMA)
-            for table, column, decl in ADDED_COLUMNS:
-                if column not in _columns(self.db, table):
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-        else:
-            self.db = sqlite3.connect(f"file:{meta}?mode=ro", uri=True, check_same_thread=False)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        present = _columns(self.db, "documents")
-        self._title = _column_or(present, "title", "NULL")
-        self._d_title = _column_or(present, "title", "NULL", alias="d.")
-        self._ocr = _column_or(_columns(self.db, "sections"), "ocr", "0")
-        # sqlite3's connection sits in a reference cycle with its statement cache: without this, a replaced
-        # generation's file handle stays open until the cyclic garbage collector happens to run
-        weakref.finalize(self, self.db.close)
-        vectors = self.folder / VECTORS_FILE
-        if load_vectors and vectors.exists():
-            self.vectors = vector_index.configure_search(faiss.read_index(str(vectors)))
-        else:
-            self.vectors = vector_index.new_vector_index(0)
-        self._lock = threading.Lock()
-        self._n_chunks: int | None = None
+        self.state = dict(state or empty_state())
+        self.writable = writable
+        self.segments = [
+            Segment(self.folder, s["name"], load_vectors=load_vectors, deleted_docs=s.get("deleted_docs", []))
+            for s in self.state["segments"]
+        ]
+        lexical = self.folder / LEXICAL_DIR
+        self.lexical = LexicalIndex(lexical) if lexical_index.exists(lexical) else None
+        self._new: Segment | None = None  # the segment this build writes
+        self._writer: LexicalWriter | None = None
 
     def close(self) -> None:
-        self.db.close()
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+        for seg in self.segments:
+            seg.close()
+        self.lexical = None
 
-    # --- writing ---------------------------------------------------------------------------------
+    # --- reading ---------------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        return sorted((d for seg in self.segments for d in seg.documents()), key=lambda d: d.source)
+
+    def titles(self, sources: list[str]) -> dict[str, str]:
+        sources = list(dict.fromkeys(sources))
+        out: dict[str, str] = {}
+        for seg in self.segments if sources else []:
+            out.update(seg.titles(sources))
+        return out
+
+    def _find(self, source: str) -> tuple[Segment, int] | None:
+        for seg in reversed(self.segments):
+            doc_id = seg.find(source)
+            if doc_id is not None:
+                return seg, doc_id
+        return None
+
+    def document_text(self, source: str) -> str | None:
+        for seg in reversed(self.segments):
+            text = seg.document_text(source)
+            if text is not None:
+                return text
+        return None
+
+    def sections(self, doc_id: int) -> list[Section]:
+        for seg in self.segments:
+            found = seg.sections(doc_id)
+            if found:
+                return found
+        return []
+
+    @property
+    def n_chunks(self) -> int:
+        return sum(seg.n_chunks for seg in self.segments)
+
+    @property
+    def vector_count(self) -> int:
+        """Chunk vectors that searches can return (deleted ones left out)."""
+        return sum(seg.vectors.ntotal - len(seg.deleted_chunks) for seg in self.segments)
+
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        hits = [hit for seg in self.segments for hit in seg.dense_search(query_vector, k)]
+        return sorted(hits, key=lambda h: -h[1])[:k]
+
+    def lexical_search(self, query: list[str], k: int, within: list[int] | None = None) -> list[tuple[int, float]]:
+        """BM25 over stemmed terms (tantivy); scores are positive, higher is better."""
+        if self.lexical is None:
+            return []
+        return self.lexical.search(query, k, within)
+
+    def describe_vectors(self) -> str:
+        from qa.index import vector_index
+
+        parts = [vector_index.describe(seg.vectors) for seg in self.segments]
+        if len(parts) == 1:
+            return parts[0]
+        return f"{len(parts)} segments: " + "; ".join(parts)
+
+    def dense_scores(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for seg in self.segments:
+            out.update(seg.dense_scores(ids, query_vector))
+        return out
+
+    def document_frequencies(self, query: list[str]) -> dict[str, int]:
+        if self.lexical is None or not query:
+            return {}
+        return self.lexical.document_frequencies(query)
+
+    def chunks(self, ids: list[int]) -> list[StoredChunk]:
+        """Chunks by id, in the order asked."""
+        by_id = {c.id: c for seg in self.segments for c in seg.chunks(ids)}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def chunk_ids_of(self, source: str) -> list[int]:
+        found = self._find(source)
+        return found[0].chunk_ids_of(found[1]) if found else []
+
+    # --- writing (the build's view) --------------------------------------------------------------
+
+    def _lexical_writer(self) -> LexicalWriter:
+        if not self.writable:
+            raise NotImplementedError("this store is read-only")
+        if self._writer is None:
+            self._writer = LexicalWriter(self.folder / LEXICAL_DIR)
+        return self._writer
+
+    def _new_segment(self) -> Segment:
+        name = f"seg-{self.state['next_segment']:06d}"
+        self.state["next_segment"] += 1
+        seg = Segment(self.folder, name, writable=True)
+        self.segments.append(seg)
+        return seg
 
     def remove_document(self, source: str) -> int:
-        """Remove a document and its chunks from both stores; returns the number of chunks removed."""
-        row = self.db.execute("SELECT id FROM documents WHERE source = ?", (source,)).fetchone()
-        if row is None:
+        """Remove a document and its chunks; returns the number of chunks removed."""
+        found = self._find(source)
+        if found is None:
             return 0
-        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (row[0],))]
-        if ids:
-            self.vectors.remove_ids(np.array(ids, dtype=np.int64))
-            self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
-        self.db.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+        writer = self._lexical_writer()
+        seg, doc_id = found
+        ids = seg.chunk_ids_of(doc_id)
+        if seg is self._new:
+            seg.remove_document(doc_id)
+        else:
+            seg.set_deleted(seg.deleted_docs | {doc_id})
+        writer.delete(ids)
         return len(ids)
 
     def add_document(
@@ -177,142 +217,86 @@ class EmbeddedStore(Store):
         chunk_vectors: np.ndarray,
         sentence_vectors: list[np.ndarray],
     ) -> None:
-        cur = self.db.execute(
-            "INSERT INTO documents (source, kind, sha256, size, mtime, indexed_at, text, title)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (doc.source, doc.kind, sha256, size, mtime, indexed_at, doc.text, doc.title or None),
-        )
-        doc_id = cur.lastrowid
-        self.db.executemany(
-            "INSERT INTO sections (doc_id, start, page, heading, ocr) VALUES (?,?,?,?,?)",
-            [(doc_id, s.start, s.page, s.heading, int(s.ocr)) for s in doc.sections],
-        )
-        ids = []
-        for ord_, (chunk, svecs) in enumerate(zip(chunks, sentence_vectors)):
-            cur = self.db.execute(
-                "INSERT INTO chunks (doc_id, ord, start, end, text, page, heading, sentences, sentence_vectors,"
-                " tokens, wordpieces) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    doc_id, ord_, chunk.start, chunk.end, chunk.text, chunk.page, chunk.heading,
-                    json.dumps(chunk.sentences), pack_sentence_vectors(svecs), chunk.tokens, chunk.wordpieces,
-                ),
-            )
-            ids.append(cur.lastrowid)
-            self.db.execute(
-                "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (cur.lastrowid, " ".join(terms(chunk.text)))
-            )
-        if ids:
-            self.vectors.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32), np.array(ids, dtype=np.int64))
+        writer = self._lexical_writer()
+        if self._new is None:
+            self._new = self._new_segment()
+        new = self._new
+        doc_id = self.state["next_doc_id"]
+        first = self.state["next_chunk_id"]
+        chunk_ids = list(range(first, first + len(chunks)))
+        self.state["next_doc_id"] += 1
+        self.state["next_chunk_id"] += len(chunks)
+        new.add_document(doc, doc_id=doc_id, chunk_ids=chunk_ids, sha256=sha256, size=size, mtime=mtime,
+                         indexed_at=indexed_at, chunks=chunks, chunk_vectors=chunk_vectors,
+                         sentence_vectors=sentence_vectors)
+        for chunk_id, chunk in zip(chunk_ids, chunks):
+            writer.add(chunk_id, terms(chunk.text))
 
     def save(self) -> None:
-        """Commit SQLite and write the FAISS file (both inside this folder). An index that outgrew its
-        kind (exact search past ``vector_index.EXACT_MAX`` vectors, or IVF lists far from the size) is
-        rebuilt first; see ``vector_index``."""
-        try:
-            self.db.commit()
-        except sqlite3.Error as exc:  # e.g. a full disk: reported like any other write error
-            raise OSError(errno.EIO, f"cannot write {META_FILE} ({exc})") from exc
-        if vector_index.needs_rebuild(self.vectors, self.vectors.ntotal, exact_max=vector_index.EXACT_MAX):
-            vectors, ids = all_vectors(self.vectors)
-            self.vectors = vector_index.build(vectors, ids, exact_max=vector_index.EXACT_MAX)
-        try:
-            faiss.write_index(self.vectors, str(self.folder / VECTORS_FILE))
-        except RuntimeError as exc:  # faiss reports failed writes as RuntimeError; its message ends with the cause
-            cause = re.search(r"\(([^()]*)\)\s*$", str(exc).strip())
-            raise OSError(errno.EIO, f"cannot write {VECTORS_FILE} ({cause.group(1) if cause else 'write failed'})") from exc
+        """Write the new segment, merge segments if they piled up, commit the lexical index, and record
+        the segments in ``state``. The store stays readable afterwards."""
+        if not self.writable:
+            raise NotImplementedError("this store is read-only")
+        if self._new is not None:
+            if self._new.empty():
+                self._drop(self._new)
+            else:
+                self._new.save()
+            self._new = None
+        for seg in [s for s in self.segments if s.n_chunks == 0 and s.deleted_docs]:
+            self._drop(seg)  # everything in it was removed
+        self._merge_if_needed()
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer = None
+            self.lexical = LexicalIndex(self.folder / LEXICAL_DIR)
+        self.state["segments"] = [{"name": s.name, "deleted_docs": sorted(s.deleted_docs)} for s in self.segments]
 
-    # --- reading ---------------------------------------------------------------------------------
+    def _drop(self, seg: Segment) -> None:
+        seg.close()
+        self.segments.remove(seg)
+        for name in file_names(seg.name):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.folder / name)
 
-    def _rows(self, sql: str, params=()) -> list[tuple]:
-        """Run a query under the store's lock (one connection serves every thread)."""
-        with self._lock:
-            return self.db.execute(sql, params).fetchall()
+    def _merge_if_needed(self) -> None:
+        """Merge a run of adjacent segments into one (ids stay contiguous per segment): the segments
+        after the biggest when there are more than ``MAX_SEGMENTS``, and any segment mostly deleted."""
+        if len(self.segments) > MAX_SEGMENTS:
+            sizes = [s.n_chunks for s in self.segments]
+            big = sizes.index(max(sizes))
+            after, before = self.segments[big + 1 :], self.segments[:big]
+            self._merge(after if len(after) >= 2 else before if len(before) >= 2 else self.segments)
+        for seg in list(self.segments):
+            total = seg.n_chunks + len(seg.deleted_chunks)
+            if seg.deleted_docs and total and len(seg.deleted_chunks) / total >= MAX_DELETED_SHARE:
+                self._merge([seg])
 
-    def documents(self) -> list[DocumentRecord]:
-        rows = self._rows(
-            f"SELECT d.id, d.source, d.kind, d.sha256, d.size, d.mtime, d.indexed_at, COUNT(c.id), {self._d_title}"
-            " FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.source"
-        )
-        return [DocumentRecord(*r[:8], title=r[8] or "") for r in rows]
-
-    def titles(self, sources: list[str]) -> dict[str, str]:
-        sources = list(dict.fromkeys(sources))
-        if not sources:
-            return {}
-        marks = ",".join("?" * len(sources))
-        rows = self._rows(f"SELECT source, {self._title} FROM documents WHERE source IN ({marks})", sources)
-        return {source: title or fallback_title(source) for source, title in rows}
-
-    def document_text(self, source: str) -> str | None:
-        rows = self._rows("SELECT text FROM documents WHERE source = ?", (source,))
-        return rows[0][0] if rows else None
-
-    def sections(self, doc_id: int) -> list[Section]:
-        rows = self._rows(f"SELECT start, page, heading, {self._ocr} FROM sections WHERE doc_id = ? ORDER BY start",
-                          (doc_id,))
-        return [Section(a, b, c, bool(d)) for a, b, c, d in rows]
-
-    @property
-    def n_chunks(self) -> int:
-        if self._n_chunks is None:
-            self._n_chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
-        return self._n_chunks
-
-    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if self.vectors.ntotal == 0 or k <= 0:
-            return []
-        scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), min(k, self.vectors.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
-    def lexical_search(self, query: list[str], k: int, within: list[int] | None = None) -> list[tuple[int, float]]:
-        """BM25 over stemmed terms; scores are positive, higher is better."""
-        if not query or k <= 0 or (within is not None and not within):
-            return []
-        scope = "" if within is None else f" AND rowid IN ({','.join(str(int(i)) for i in within)})"
-        rows = self._rows(
-            f"SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?{scope} ORDER BY s LIMIT ?",
-            (fts_query(query), k),
-        )
-        return [(int(r), -float(s)) for r, s in rows]
-
-    def describe_vectors(self) -> str:
-        return vector_index.describe(self.vectors)
-
-    def dense_scores(self, ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
-        return {i: float(self.vectors.reconstruct(int(i)) @ query_vector) for i in ids}
-
-    def document_frequencies(self, query: list[str]) -> dict[str, int]:
-        if not query:
-            return {}
-        marks = ",".join("?" * len(query))
-        return dict(self._rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", query))
-
-    def chunks(self, ids: list[int]) -> list[StoredChunk]:
-        """Chunks by id, in the order asked."""
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = self._rows(
-            "SELECT c.id, d.source, c.doc_id, c.start, c.end, c.text, c.page, c.heading, c.sentences,"
-            f" c.sentence_vectors FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
-            ids,
-        )
-        return stored_chunks([(*r[:8], json.loads(r[8]), r[9]) for r in rows], ids)
-
-    def chunk_ids_of(self, source: str) -> list[int]:
-        rows = self._rows(
-            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.source = ? ORDER BY c.ord",
-            (source,),
-        )
-        return [r[0] for r in rows]
+    def _merge(self, run: list[Segment]) -> None:
+        at = self.segments.index(run[0])
+        merged = Segment(self.folder, f"seg-{self.state['next_segment']:06d}", writable=True)
+        self.state["next_segment"] += 1
+        for seg in run:
+            merged.absorb(seg)
+        for seg in run:
+            self._drop(seg)
+        if merged.empty():
+            merged.close()
+            for name in file_names(merged.name):
+                os.unlink(self.folder / name)
+            return
+        merged.save()
+        merged.close()
+        self.segments.insert(at, Segment(self.folder, merged.name))
 
 
 class EmbeddedBuild(Build):
-    def __init__(self, idx: IndexDir, base: Path | None, rebuilt: str | None) -> None:
+    def __init__(self, idx: IndexDir, base: Path | None, base_manifest: dict | None, rebuilt: str | None) -> None:
         self.idx, self.base, self.rebuilt = idx, base, rebuilt
+        self.base_manifest = base_manifest or {}
         self.indexed, self.base_chunks = {}, 0
         if base is not None:
-            old = EmbeddedStore(base, load_vectors=False)
+            old = EmbeddedStore(base, store_state(self.base_manifest), load_vectors=False)
             try:
                 self.indexed = {d.source: d.sha256 for d in old.documents()}
                 self.base_chunks = old.n_chunks
@@ -323,15 +307,19 @@ class EmbeddedBuild(Build):
 
     def store(self) -> EmbeddedStore:
         if self._store is None:
-            self._tmp = self.idx.start_generation(self.base)
-            self._store = EmbeddedStore(self._tmp, writable=True)
+            files = self.base_manifest.get("files", {}) if self.base is not None else {}
+            self._tmp = self.idx.start_generation(self.base, files)
+            state = store_state(self.base_manifest) if self.base is not None else empty_state()
+            self._store = EmbeddedStore(self._tmp, state, writable=True)
         return self._store
 
     def commit(self, manifest: dict) -> None:
         store = self.store()
         store.save()
+        state = dict(store.state)
         store.close()
-        self.idx.publish(self._tmp, manifest)
+        inherited = self.base_manifest.get("files", {}) if self.base is not None else {}
+        self.idx.publish(self._tmp, dict(manifest, store=state), inherited)
         self._tmp = self._store = None
         self.idx.sweep()
 
@@ -344,7 +332,7 @@ class EmbeddedBuild(Build):
 
 
 class EmbeddedIndex(Index):
-    """An index folder (``index_dir.IndexDir``) holding FAISS + SQLite generations."""
+    """An index folder (``index_dir.IndexDir``) holding generations of segments."""
 
     kind = "embedded"
 
@@ -363,7 +351,7 @@ class EmbeddedIndex(Index):
         return current.name if current else "none"
 
     def disk_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.dir.path.rglob("*") if f.is_file())
+        return self.dir.disk_bytes()
 
     def missing_message(self) -> str:
         return self.dir.missing_message()
@@ -373,11 +361,16 @@ class EmbeddedIndex(Index):
 
     def open(self) -> tuple[EmbeddedStore, dict, Path]:
         generation, manifest = self.dir.open_generation()
-        return EmbeddedStore(generation), manifest, generation
+        return EmbeddedStore(generation, store_state(manifest)), manifest, generation
 
     def open_metadata(self) -> tuple[EmbeddedStore, dict]:
         generation, manifest = self.dir.open_generation()
-        return EmbeddedStore(generation, load_vectors=False), manifest
+        return EmbeddedStore(generation, store_state(manifest), load_vectors=False), manifest
+
+    def verify(self, full: bool = True) -> None:
+        """Check the live generation's files (``full``: hash every file, however big)."""
+        generation, manifest = self.dir.open_generation()
+        self.dir.verify(generation, manifest, full=full)
 
     @contextlib.contextmanager
     def build(self, settings: ChunkerSettings, rebuild: bool = False):
@@ -386,18 +379,26 @@ class EmbeddedIndex(Index):
             idx.sweep()
             base = None if rebuild else idx.current()
             rebuilt = REBUILD_ASKED if rebuild and idx.exists() else None
+            manifest = None
             if base is not None:
                 manifest = idx.manifest(base)
-                reason = incompatibility(manifest, settings)
+                reason = incompatibility(manifest, settings) or _layout_change(manifest)
                 if reason:
-                    rebuilt, base = reason, None
+                    rebuilt, base, manifest = reason, None, None
                 else:
                     try:
                         idx.verify(base, manifest)
                     except IndexCorrupt as exc:
                         raise IndexCorrupt(f"{exc} (or delete '{idx.path}')") from exc
-            build = EmbeddedBuild(idx, base, rebuilt)
+            build = EmbeddedBuild(idx, base, manifest, rebuilt)
             try:
                 yield build
             finally:
                 build.abort()  # no-op after a commit
+
+
+def _layout_change(manifest: dict) -> str | None:
+    """Why an index of an older layout is rebuilt (None: same layout)."""
+    state = manifest.get("store")
+    have = state.get("layout") if isinstance(state, dict) else 1
+    return None if have == LAYOUT else f"index was built with store layout {have}, this version uses {LAYOUT}"
