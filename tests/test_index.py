@@ -14,7 +14,7 @@ from qa.index.index_dir import IndexDir
 from qa.index.store import REBUILD_ASKED, open_index
 from qa.index.store_embedded import EmbeddedStore
 
-from .conftest import JAPAN_Q, ROOT, SEEDS
+from .conftest import JAPAN_Q, ROOT, SEEDS, run_qa
 from .fixtures import make_corpus
 
 
@@ -168,3 +168,30 @@ def test_a_build_killed_mid_embedding_leaves_the_previous_index_answering(tmp_pa
     assert report.added == ["extra.txt"]
     if embedded:
         assert not any(p.name.startswith("tmp-") for p in index.iterdir())
+
+
+def test_opening_hashes_big_files_only_when_they_changed_and_stats_verify_hashes_everything(tmp_path, embedder,
+                                                                                             monkeypatch):
+    from qa.index import index_dir
+
+    index = tmp_path / "index"
+    build_index(SEEDS, index, embedder=embedder, progress=False)
+    monkeypatch.setattr(index_dir, "FULL_CHECK_BYTES", 0)  # every file counts as big here
+    path = IndexDir(index).current() / "seg-000001.sqlite"
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    with open(path, "r+b") as f:  # same inode; the modification time put back: bit rot, in effect
+        f.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    Answerer(index, embedder=embedder, reader="heuristic")  # not hashed on open: still the same file
+    with pytest.raises(IndexCorrupt, match="seg-000001.sqlite is corrupted"):
+        open_index(index).verify(full=True)
+    os.utime(path)  # any ordinary write also moves the modification time: then opening hashes it
+    with pytest.raises(IndexCorrupt, match="seg-000001.sqlite is corrupted"):
+        Answerer(index, embedder=embedder, reader="heuristic")
+    r = run_qa("stats", "--index", index, "--verify")
+    assert r.returncode == 2 and "seg-000001.sqlite is corrupted" in r.stderr and "Traceback" not in r.stderr
+    build_index(SEEDS, index, rebuild=True, embedder=embedder, progress=False)
+    r = run_qa("stats", "--index", index, "--verify")
+    assert r.returncode == 0 and "files match their sha256" in r.stdout, r.stderr

@@ -13,6 +13,8 @@ def register(sub, defaults: Settings) -> None:
     p = sub.add_parser("stats", help="what the index holds", description="Documents, chunks, model and size on disk.")
     index_args(p, defaults)
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument("--verify", action="store_true",
+                   help="also hash every index file against its manifest (opening hashes only small or changed files)")
     p.set_defaults(func=lambda args: run(args, settings_from(args, defaults)))
 
 
@@ -58,6 +60,11 @@ def by_kind(docs) -> dict:
 
 def run(args, settings: Settings) -> int:
     stats = index_stats(settings.location)
+    if args.verify:
+        from qa.index.store import open_index
+
+        checked = open_index(settings.location).verify(full=True)  # damage: IndexCorrupt, one line
+        stats["verified_files"] = checked
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
@@ -70,6 +77,10 @@ def run(args, settings: Settings) -> int:
     print(f"chunker:    {c['max_tokens']} {c['encoding']} tokens, {c['overlap_tokens']} overlap, "
           f"<= {c['max_wordpieces']} word pieces")
     print(f"on disk:    {stats['bytes_on_disk'] / 1e6:.2f} MB")
+    if args.verify:
+        checked = stats["verified_files"]
+        print("verified:   " + (f"{checked} files match their sha256" if checked is not None
+                                else "nothing to hash (the database checks its own pages)"))
     if stats["by_kind"]:
         print("by type:    " + ", ".join(f"{kind} {k['documents']} ({k['chunks']} chunks)"
                                          for kind, k in stats["by_kind"].items()))

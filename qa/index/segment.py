@@ -18,6 +18,7 @@ deleted documents and their chunks.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import re
@@ -76,6 +77,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 """
 SENTENCE_DTYPE = np.dtype("<f2")
+# OCR pages carry their recognition confidence (``Section.confidence``) where this version has it
+_SECTION_CONFIDENCE = "confidence" in {f.name for f in dataclasses.fields(Section)}
 ROW_BYTES = EMBED_DIM * SENTENCE_DTYPE.itemsize
 
 
@@ -206,8 +209,11 @@ class Segment:
         return rows[0][1] if rows and rows[0][0] not in self.deleted_docs else None
 
     def sections(self, doc_id: int) -> list[Section]:
-        rows = self._rows("SELECT start, page, heading, ocr FROM sections WHERE doc_id = ? ORDER BY start", (doc_id,))
-        return [Section(a, b, c, bool(d)) for a, b, c, d in rows]
+        rows = self._rows("SELECT start, page, heading, ocr, confidence FROM sections WHERE doc_id = ? ORDER BY start",
+                          (doc_id,))
+        if _SECTION_CONFIDENCE:
+            return [Section(a, b, c, bool(d), confidence=e) for a, b, c, d, e in rows]
+        return [Section(a, b, c, bool(d)) for a, b, c, d, _ in rows]
 
     @property
     def n_chunks(self) -> int:

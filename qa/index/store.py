@@ -2,8 +2,8 @@
 
 Two implementations:
 
-- ``store_embedded``: the default. One folder of generations (``index_dir``), each a SQLite database
-  (documents, chunks, FTS5 for BM25) and a FAISS file. Nothing to install or run.
+- ``store_embedded``: the default. One folder of generations (``index_dir``), each a list of segments
+  (SQLite text, FAISS vectors, sentence vectors) and a tantivy BM25 index. Nothing to install or run.
 - ``store_postgres``: PostgreSQL with pgvector (HNSW, cosine) and a BM25 over ``tsvector`` columns,
   for corpora that outgrow one machine or several servers sharing one index.
 
@@ -224,6 +224,11 @@ class Index(ABC):
     @abstractmethod
     def disk_bytes(self) -> int:
         """Space the index takes."""
+
+    def verify(self, full: bool = True) -> int | None:
+        """Check the live index's files against their recorded checksums (``full``: every file, however
+        big); the number of files checked, or None where there are no files to check."""
+        return None
 
     def close(self) -> None:
         pass

@@ -367,10 +367,10 @@ class EmbeddedIndex(Index):
         generation, manifest = self.dir.open_generation()
         return EmbeddedStore(generation, store_state(manifest), load_vectors=False), manifest
 
-    def verify(self, full: bool = True) -> None:
-        """Check the live generation's files (``full``: hash every file, however big)."""
+    def verify(self, full: bool = True) -> int:
         generation, manifest = self.dir.open_generation()
         self.dir.verify(generation, manifest, full=full)
+        return len(manifest.get("files", {}))
 
     @contextlib.contextmanager
     def build(self, settings: ChunkerSettings, rebuild: bool = False):

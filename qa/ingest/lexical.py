@@ -1,6 +1,7 @@
 """Words for lexical matching: lower case, stemmed (Snowball English), stop words dropped from questions.
 
-The same analysis feeds the BM25 index (SQLite FTS5 over stemmed terms) and the reader's word overlap,
+The same analysis feeds the BM25 index (tantivy over stemmed terms, ``qa.index.lexical_index``; PostgreSQL's
+BM25 in ``store_postgres``) and the reader's word overlap,
 so both agree on what counts as the same word.
 """
 
@@ -49,8 +50,3 @@ def query_terms(text: str) -> list[str]:
         if w not in STOP_WORDS:
             seen.setdefault(stem(w), None)
     return list(seen)
-
-
-def fts_query(query: list[str]) -> str:
-    """An FTS5 MATCH expression that ORs the (quoted) terms."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in query)
