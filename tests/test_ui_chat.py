@@ -14,7 +14,13 @@ import pytest
 
 from .conftest import JAPAN_Q, OFF_TOPIC_Q, ROOT
 from .test_ui_api import ui_server_for
-from .test_ui_browser import ARTIFACTS, Page, remove_in_browser, upload_in_browser
+from .test_ui_browser import (
+    ARTIFACTS,
+    TIMEOUT_MS,
+    Page,
+    remove_in_browser,
+    upload_in_browser,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.*")
 
@@ -63,6 +69,8 @@ def test_citation_shows_the_title_and_clicking_it_scrolls_the_document_view(chat
     chat.page.wait_for_function("() => !!document.querySelector('#qa-docview mark#qa-hit.qa-flash')")
     hit = chat.page.locator("#qa-docview mark#qa-hit")
     assert hit.inner_text() == "$16 billion"
+    assert not chat.page.locator("#qa-docview-col .qa-sheet-close").is_visible()  # a sheet on phones only
+    assert chat.page.locator("#qa-docview-col.qa-sheet-open").count() == 0
     box, view = hit.bounding_box(), body.bounding_box()
     assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]  # scrolled to it
     assert chat.page.locator("#qa-cite-choice").is_visible()
@@ -177,6 +185,172 @@ def test_phone_layout_input_visible_and_answer_in_view(browser, ui_server):
         context.close()
 
 
+@pytest.fixture
+def phone(browser, ui_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(ui_server.url)
+    page.locator("#qa-question textarea").wait_for()
+    yield page
+    context.close()
+    assert errors == []
+
+
+def ask_on(page, question: str) -> None:
+    n = page.locator("#qa-chat .qa-reply").count()
+    page.locator("#qa-question textarea").fill(question)
+    page.locator("#qa-question textarea").press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('#qa-chat .qa-reply').length > {n}")
+
+
+# What the open sheet really shows, measured in the page: the <mark> inside the viewport and inside the
+# scrolled document text, and painted on top (what is under its centre is the mark's own text).
+SHEET = """() => {
+  const col = document.querySelector('#qa-docview-col'), body = col.querySelector('.qa-doc-body');
+  const hit = body.querySelector('#qa-hit'), close = col.querySelector('.qa-sheet-close');
+  const h = hit.getBoundingClientRect(), b = body.getBoundingClientRect(), c = col.getBoundingClientRect();
+  const k = close.getBoundingClientRect();
+  const x = h.left + h.width / 2, y = h.top + h.height / 2, under = document.elementFromPoint(x, y);
+  const caret = document.caretRangeFromPoint(x, y);
+  const closeUnder = document.elementFromPoint(k.left + k.width / 2, k.top + k.height / 2);
+  return {
+    open: col.classList.contains('qa-sheet-open'), position: getComputedStyle(col).position,
+    role: col.getAttribute('role'), modal: col.getAttribute('aria-modal'), mark: hit.innerText,
+    inViewport: h.top >= 0 && h.left >= 0 && h.bottom <= innerHeight && h.right <= innerWidth && h.height > 0,
+    inBody: h.top >= b.top && h.bottom <= b.bottom && h.left >= b.left && h.right <= b.right,
+    onTop: !!under && (under === hit || hit.contains(under)),
+    textOnTop: !!caret && hit.contains(caret.startContainer),
+    closeOnTop: !!closeUnder && (closeUnder === close || close.contains(closeUnder)),
+    overChat: c.left <= 0 && c.right >= innerWidth - 1 && c.bottom >= innerHeight - 1 && c.top < innerHeight / 4,
+    focusInside: col.contains(document.activeElement), focusOnClose: document.activeElement === close,
+  };
+}"""
+
+
+def painted_mark(page) -> tuple[int, int]:
+    """(highlight pixels, dark text pixels) in a screenshot of the <mark>: the text is really drawn."""
+    import io
+
+    from PIL import Image
+
+    box = page.locator("#qa-docview mark#qa-hit").bounding_box()
+    image = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB")
+    pixels = [image.getpixel((x, y)) for x in range(image.width) for y in range(image.height)]
+    yellow = sum(1 for r, g, b in pixels if r > 200 and g > 180 and b < 140)
+    dark = sum(1 for r, g, b in pixels if r + g + b < 250)
+    return yellow, dark
+
+
+def test_phone_citation_opens_the_document_view_as_a_sheet_over_the_chat(phone):
+    ask_on(phone, JAPAN_Q)
+    ref = phone.locator("#qa-chat .qa-main-quote a.qa-ref").first
+    href = ref.get_attribute("href")
+    assert not phone.locator(".qa-sheet-close").is_visible()  # shut: the document view sits under the chat
+    ref.click()
+    phone.wait_for_function("() => !!document.querySelector('#qa-docview-col.qa-sheet-open')"
+                            " && !!document.querySelector('#qa-docview mark#qa-hit.qa-flash')")
+    sheet = phone.evaluate(SHEET)
+    assert sheet["position"] == "fixed" and sheet["overChat"], sheet
+    assert sheet["role"] == "dialog" and sheet["modal"] == "true"
+    assert sheet["mark"] == "$16 billion"
+    assert sheet["inViewport"] and sheet["inBody"] and sheet["onTop"] and sheet["textOnTop"], sheet
+    assert sheet["closeOnTop"] and sheet["focusOnClose"], sheet
+    yellow, dark = painted_mark(phone)
+    assert yellow > 100 and dark > 20, (yellow, dark)  # the highlight and its text, drawn
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "chat-mobile-sheet.png"))
+
+    for _ in range(5):  # a modal dialog: Tab goes round inside it
+        phone.keyboard.press("Tab")
+        assert phone.evaluate(SHEET)["focusInside"]
+    phone.keyboard.press("Escape")  # Escape closes it, and focus goes back to the [1] followed
+    phone.wait_for_function("() => !document.querySelector('#qa-docview-col.qa-sheet-open')")
+    assert phone.evaluate("() => document.activeElement.getAttribute('href')") == href
+    assert phone.evaluate("() => !!document.activeElement.closest('.qa-main-quote')")
+    assert not phone.locator(".qa-sheet-close").is_visible()
+
+    phone.keyboard.press("Enter")  # keyboard: the focused [1] opens it again
+    phone.wait_for_function("() => !!document.querySelector('#qa-docview-col.qa-sheet-open')")
+    phone.locator(".qa-sheet-close").click()
+    phone.wait_for_function("() => !document.querySelector('#qa-docview-col.qa-sheet-open')")
+
+    answer = phone.locator("#qa-chat a.qa-answer").last  # the answer is a link too
+    answer.click()
+    phone.wait_for_function("() => !!document.querySelector('#qa-docview-col.qa-sheet-open')")
+    sheet = phone.evaluate(SHEET)
+    assert sheet["inViewport"] and sheet["onTop"] and sheet["textOnTop"], sheet
+    phone.locator(".qa-sheet-close").click()  # Close: back to the chat, the input in view
+    phone.wait_for_function("() => !document.querySelector('#qa-docview-col.qa-sheet-open')")
+    assert phone.evaluate("() => document.activeElement.classList.contains('qa-answer')")
+    assert in_viewport(phone, "#qa-question textarea")
+
+
+# Every control over the messages (Gradio's "scroll down" arrow, its per-message buttons and trash icon,
+# each reply's "Copy with citation") against every piece of message text on screen: the rectangles where
+# they cross, text clipped to the scrolled area.
+COVERED_TEXT = """() => {
+  const wrap = document.querySelector('#qa-chat .bubble-wrap'), view = wrap.getBoundingClientRect();
+  const controls = [...document.querySelectorAll('#qa-chat .scroll-down-button-container button,'
+    + ' #qa-chat .top-panel button, #qa-chat .message-buttons button, #qa-chat .qa-copy')]
+    .filter((e) => e.getClientRects().length > 0);
+  const texts = [], walker = document.createTreeWalker(wrap, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    // not painted: blank, hidden, or inside a closed <details> (checkVisibility: skipped content)
+    if (!n.textContent.trim() || !n.parentElement.checkVisibility({visibilityProperty: true})) continue;
+    const range = document.createRange(); range.selectNodeContents(n);
+    for (const r of range.getClientRects()) {
+      const top = Math.max(r.top, view.top), bottom = Math.min(r.bottom, view.bottom);
+      if (bottom - top > 1 && r.width > 1) texts.push({node: n, left: r.left, right: r.right, top, bottom});
+    }
+  }
+  const covered = [];
+  for (const c of controls) {
+    const b = c.getBoundingClientRect();
+    for (const t of texts) {
+      if (c.contains(t.node)) continue;
+      if (t.left < b.right - 1 && b.left < t.right - 1 && t.top < b.bottom - 1 && b.top < t.bottom - 1) {
+        covered.push((c.getAttribute('aria-label') || c.className) + ' over "' + t.node.textContent.trim().slice(0, 30) + '"');
+      }
+    }
+  }
+  return {covered, texts: texts.length, controls: controls.length,
+          arrow: !!document.querySelector('#qa-chat .scroll-down-button-container button')};
+}"""
+
+
+def test_scroll_down_arrow_and_reply_controls_cover_no_message_text(browser, ui_server):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(ui_server.url)
+        page.locator("#qa-question textarea").wait_for()
+        for question in (JAPAN_Q, "Who is the Japanese Foreign Minister?", OFF_TOPIC_Q):
+            ask_on(page, question)
+        for width, height in ((1440, 900), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(300)
+            wrap = page.locator("#qa-chat .bubble-wrap")
+            span = wrap.evaluate("w => w.scrollHeight - w.clientHeight")
+            assert span > 300, "the chat should scroll"
+            arrows = 0
+            for top in [0, span // 4, span // 2, 3 * span // 4, span]:
+                wrap.evaluate("(w, top) => { w.scrollTop = top; w.dispatchEvent(new Event('scroll')); }", top)
+                page.wait_for_timeout(150)
+                found = page.evaluate(COVERED_TEXT)
+                assert found["texts"] > 0 and found["covered"] == [], (width, top, found)
+                arrows += found["arrow"]
+            assert arrows >= 3, "Gradio's scroll-down arrow shows while scrolled up"  # so it was checked
+            wrap.evaluate("w => { w.scrollTop = w.scrollHeight / 3; w.dispatchEvent(new Event('scroll')); }")
+            page.locator("#qa-chat .scroll-down-button-container button").wait_for()
+            page.screenshot(path=str(ARTIFACTS / f"chat-scrolled-{width}.png"))
+    finally:
+        context.close()
+
+
 def axe_violations(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
@@ -205,6 +379,13 @@ def test_axe_finds_no_serious_problem_on_chat_and_documents(browser, ui_server, 
 
 
 # --- without a browser ------------------------------------------------------------------------------------
+
+
+def test_the_sheet_and_the_stacked_layout_share_one_breakpoint():
+    from ui.client import CLIENT_JS, NARROW
+    from ui.style import CSS
+
+    assert f"@media {NARROW}" in CSS and f"'{NARROW}'" in CLIENT_JS and "__NARROW__" not in CLIENT_JS
 
 
 def test_trash_moves_restores_and_is_never_indexed(tmp_path, embedder):

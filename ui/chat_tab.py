@@ -69,7 +69,8 @@ def build_chat_tab(service: Service, examples: list[str]) -> ChatTab:
             chatbot, question, send, examples_buttons, export, clear, k, mode, scope = _conversation(
                 service, examples)
         with gr.Column(scale=2, min_width=300, elem_id="qa-docview-col"):
-            gr.HTML('<h2 class="qa-panel-title">Document view</h2>')
+            gr.HTML('<div class="qa-docview-head"><h2 class="qa-panel-title">Document view</h2><button type="button" '
+                    'class="qa-sheet-close" aria-label="Close the document view">Close</button></div>')
             cite_choice = gr.Dropdown(choices=[], value=None, label="Showing", interactive=True,
                                       elem_id="qa-cite-choice", visible=False)
             docview = gr.HTML(render.render_document_placeholder(), elem_id="qa-docview")

@@ -3,15 +3,24 @@
 - A click (or Enter) on a link in a reply (``.qa-jump``: the answer, ``[n]``, another candidate, a closest
   passage) writes ``"reply:key:nonce"`` (from its ``href``, ``#qa-jump-reply-key``) into the hidden ``#qa-jump`` box, whose change event asks the
   server for that document view; the event's ``SCROLL_TO_HIT`` then scrolls to the span and flashes it.
+- On a narrow screen (``NARROW``, where the document view sits under the chat) the document view a link
+  opened is a sheet over the chat (``#qa-docview-col.qa-sheet-open``, a modal dialog): focus moves to its
+  "Close" button (``.qa-sheet-close``, shown only there) and stays inside it; Close, Escape or a tap beside it
+  closes it and focus goes back to the link. The sheet is the document view's own column, restyled: its
+  content is Gradio's, never copied.
 - "Copy with citation" copies the reply's ``.qa-copytext``.
 - The upload area loses Gradio's ``aria-label``, so its visible text is its accessible name.
 The script adds listeners only; it never builds HTML from text.
 """
 
+# The width at or below which the chat and the document view are stacked (style.py's media query)
+NARROW = "(max-width: 760px)"
+
 CLIENT_JS = r"""
 () => {
   if (window.__qaClient) return;
   window.__qaClient = true;
+  const NARROW = '__NARROW__';
   const send = (value) => {
     const box = document.querySelector('#qa-jump textarea, #qa-jump input');
     if (!box) return;
@@ -29,19 +38,87 @@ CLIENT_JS = r"""
     const label = button.textContent;
     button.textContent = 'Copied'; setTimeout(() => { button.textContent = label; }, 1500);
   };
+
+  // --- the document view as a sheet over the chat, on narrow screens ---
+  let opener = null;  // the link whose place the sheet shows: focus goes back to it
+  const column = () => document.querySelector('#qa-docview-col');
+  const isOpen = () => { const c = column(); return !!(c && c.classList.contains('qa-sheet-open')); };
+  const focusables = (root) => [...root.querySelectorAll(
+    'button, [href], input, textarea, select, [tabindex]:not([tabindex="-1"])')]
+    .filter((e) => !e.disabled && e.getClientRects().length > 0);
+  const openSheet = () => {
+    const c = column();
+    if (!c || !window.matchMedia(NARROW).matches) return false;
+    if (!isOpen()) {
+      c.classList.add('qa-sheet-open');
+      c.setAttribute('role', 'dialog'); c.setAttribute('aria-modal', 'true');
+      c.setAttribute('aria-label', 'Document view');
+      document.documentElement.classList.add('qa-sheet-shown');
+    }
+    const close = c.querySelector('.qa-sheet-close');
+    if (close) close.focus({preventScroll: true});
+    return true;
+  };
+  const closeSheet = (refocus) => {
+    const c = column();
+    if (!c || !isOpen()) return;
+    c.classList.remove('qa-sheet-open');
+    ['role', 'aria-modal', 'aria-label'].forEach((a) => c.removeAttribute(a));
+    document.documentElement.classList.remove('qa-sheet-shown');
+    if (refocus && opener) {
+      // the chat may have been redrawn since: the same link by its target
+      const back = document.contains(opener.link) ? opener.link
+        : document.querySelector('#qa-chat a.qa-jump[href="' + opener.href + '"]');
+      if (back) back.focus();
+    }
+    opener = null;
+  };
+  window.__qaSheet = {open: openSheet, close: closeSheet, isOpen};
+  window.matchMedia(NARROW).addEventListener('change', (e) => { if (!e.matches) closeSheet(false); });
+  document.addEventListener('keydown', (event) => {
+    if (!isOpen()) return;
+    if (event.key === 'Escape') {
+      const list = document.activeElement && document.activeElement.getAttribute('aria-expanded') === 'true';
+      if (!list) { event.preventDefault(); closeSheet(true); }  // an open "Showing" list closes first
+      return;
+    }
+    if (event.key === 'Tab') {  // a modal dialog: Tab goes round inside it
+      const items = focusables(column());
+      if (!items.length) return;
+      const first = items[0], last = items[items.length - 1];
+      const inside = column().contains(document.activeElement);
+      if (event.shiftKey && (document.activeElement === first || !inside)) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && (document.activeElement === last || !inside)) { event.preventDefault(); first.focus(); }
+    }
+  }, true);
+
   // Gradio's upload area is named differently from what it shows; let its visible text name it
   const nameUploads = () => document.querySelectorAll('#qa-upload .upload-container[aria-label]')
     .forEach((e) => e.removeAttribute('aria-label'));
   new MutationObserver(nameUploads).observe(document.body, {childList: true, subtree: true});
+
   document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('#qa-chat .qa-jump');
-    if (link) {
-      event.preventDefault(); event.stopPropagation();
-      const target = /^#qa-jump-(\d+)-([cap]\d+)$/.exec(link.getAttribute('href') || '');
-      if (target) send(target[1] + ':' + target[2] + ':' + Date.now());
+    const target = event.target;
+    if (!target.closest) return;
+    if (isOpen()) {
+      if (target.closest('.qa-sheet-close') || !target.closest('#qa-docview-col')) {
+        event.preventDefault(); event.stopPropagation();  // a tap beside the sheet only closes it
+        closeSheet(true);
+      }
       return;
     }
-    const button = event.target.closest && event.target.closest('#qa-chat .qa-copy');
+    const link = target.closest('#qa-chat .qa-jump');
+    if (link) {
+      event.preventDefault(); event.stopPropagation();
+      const href = link.getAttribute('href') || '';
+      const place = /^#qa-jump-(\d+)-([cap]\d+)$/.exec(href);
+      if (place) {
+        opener = {link, href};
+        send(place[1] + ':' + place[2] + ':' + Date.now());
+      }
+      return;
+    }
+    const button = target.closest('#qa-chat .qa-copy');
     if (button) {
       event.preventDefault(); event.stopPropagation();
       const text = button.parentElement.querySelector('.qa-copytext');
@@ -49,7 +126,7 @@ CLIENT_JS = r"""
     }
   }, true);
 }
-"""
+""".replace("__NARROW__", NARROW)
 
 # After the document view changed: scroll its body to the span and flash it.
 SCROLL_TO_HIT = """
@@ -57,18 +134,19 @@ SCROLL_TO_HIT = """
   const body = document.querySelector('#qa-docview .qa-doc-body');
   const hit = body && body.querySelector('#qa-hit');
   if (body && hit) {
-    body.scrollTop = Math.max(0, hit.offsetTop - body.offsetTop - body.clientHeight / 3);
+    const offset = hit.getBoundingClientRect().top - body.getBoundingClientRect().top;
+    body.scrollTop = Math.max(0, body.scrollTop + offset - body.clientHeight / 3);
     hit.classList.remove('qa-flash'); void hit.offsetWidth; hit.classList.add('qa-flash');
   }
 }
 """
 
-# After a link in a reply was followed: as above, and on a narrow screen bring the document view up.
-SHOW_HIT = SCROLL_TO_HIT.rstrip().removesuffix("}") + """
-  const view = document.querySelector('#qa-docview');
-  if (view && window.innerWidth < 760) { view.scrollIntoView({block: 'start'}); }
-}
-"""
+# After a link in a reply was followed: on a narrow screen the document view opens as a sheet over the
+# chat (see CLIENT_JS) before it is scrolled to the span as above.
+SHOW_HIT = """
+() => {
+  if (window.__qaSheet) window.__qaSheet.open();
+""" + SCROLL_TO_HIT.strip().removeprefix("() => {")
 
 # "Export chat": the Markdown made by the server (``transcript.to_markdown``) downloaded as a file.
 DOWNLOAD_MARKDOWN = """

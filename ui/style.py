@@ -137,7 +137,33 @@ button.qa-danger { background: #b91c1c !important; color: #fff !important; borde
 #qa-chat-actions button { flex: 0 0 auto !important; min-width: 0 !important; }
 #qa-docview-col .qa-doc-body { max-height: calc(100dvh - 260px); min-height: 200px; }
 #qa-cite-choice input { text-overflow: ellipsis; padding-right: 28px !important; }
+/* Gradio's "scroll down" arrow gets a strip of its own under the messages, never over their text */
+#qa-chat .wrapper:has(> .scroll-down-button-container) > .bubble-wrap { height: calc(100% - 48px); }
+#qa-chat .scroll-down-button-container { bottom: 8px !important; }
+/* Gradio's trash icon floats over the messages; "Clear chat" under them does the same */
+#qa-chat .top-panel { display: none !important; }
+.qa-docview-head { display: flex; align-items: center; justify-content: space-between; gap: 8px; }
+.qa-sheet-close { display: none; }
 @media (max-width: 760px) {
+  /* the chat above, the document view under it */
+  #qa-chat-row > .column { min-width: 100% !important; }
+  /* a followed link opens the document view as a sheet over the chat (client.py); its body scrolls */
+  #qa-docview-col.qa-sheet-open { position: fixed !important; top: 6dvh; left: 0; right: 0; bottom: 0;
+    z-index: 1000; margin: 0 !important; flex-wrap: nowrap !important; gap: 8px !important;
+    padding: 10px 12px calc(10px + env(safe-area-inset-bottom)) !important;
+    background: var(--background-fill-primary); border-radius: 14px 14px 0 0;
+    box-shadow: 0 0 0 100vmax rgba(15, 23, 42, 0.45), 0 -6px 24px rgba(0, 0, 0, 0.35); }
+  #qa-docview-col.qa-sheet-open > * { flex: 0 0 auto; }
+  #qa-docview-col.qa-sheet-open > #qa-docview, #qa-docview-col.qa-sheet-open #qa-docview .html-container,
+  #qa-docview-col.qa-sheet-open #qa-docview .prose, #qa-docview-col.qa-sheet-open .qa-doc {
+    display: flex; flex-direction: column; flex: 1 1 auto; min-height: 0; }
+  #qa-docview-col.qa-sheet-open .qa-doc-body { flex: 1 1 auto; min-height: 0; max-height: none; }
+  #qa-docview-col.qa-sheet-open .qa-panel-title { margin: 0 !important; }
+  #qa-docview-col.qa-sheet-open .qa-sheet-close { display: inline-block; min-height: 40px; padding: 6px 16px;
+    border: 1px solid var(--border-color-primary); border-radius: 8px; background: var(--background-fill-secondary);
+    color: var(--body-text-color); font-size: 0.95rem; font-weight: 600; cursor: pointer; }
+  .qa-sheet-close:focus-visible { outline: 2px solid #6366f1; outline-offset: 2px; }
+  html.qa-sheet-shown, html.qa-sheet-shown body { overflow: hidden !important; }
   .gradio-container { padding: 4px 6px !important; }
   .qa-title { font-size: 1.2rem !important; }
   .qa-subtitle { font-size: 0.8rem; }
