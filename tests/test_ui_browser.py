@@ -281,3 +281,51 @@ def test_upload_then_ask_without_restart(page, ui_server, tmp_path):
         remove_in_browser(page, "beacon.md")
     assert not (ui_server.docs / "beacon.md").exists()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_refused_upload_says_why_instead_of_a_bare_error(page, ui_server, tmp_path):
+    """Gradio refuses a file of another type, or one over the size limit, in the browser, before our server
+    sees it: its upload area then showed only a red "Error". Now the reason is written under it."""
+    from .test_ui_api import UPLOAD_LIMIT_MB
+
+    tool = tmp_path / "tool.exe"
+    tool.write_bytes(b"MZ\x90\x00 not a document")
+    big = tmp_path / "big.txt"
+    big.write_text("The Harrowgate beacon was first lit in 1588.\n" * (UPLOAD_LIMIT_MB * 1048576 // 40))
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really")
+    before = sorted(p.name for p in ui_server.docs.iterdir())
+    page.page.get_by_role("tab", name="Documents").click()
+    upload = page.page.locator("#qa-upload")
+    note = page.page.locator("#qa-upload-note")
+    assert not note.is_visible()
+
+    def refuse(path) -> str:
+        page.page.locator("#qa-upload input[type=file]").set_input_files([str(path)])
+        page.page.wait_for_function(
+            "(name) => { const n = document.querySelector('#qa-upload-note');"
+            " return n && !n.hidden && n.innerText.includes(name); }", arg=path.name)
+        page.page.wait_for_timeout(300)  # Gradio's own error state has come by now
+        assert "Error" not in upload.inner_text() and upload.get_by_text("Drop File Here").is_visible()
+        return note.inner_text()
+
+    # a reason Gradio gives that client.py does not foresee: its own words (the size check switched off)
+    note.evaluate("n => { n.dataset.maxBytes = '0'; }")
+    text = refuse(big)
+    assert text.startswith("Not uploaded: ") and "exceed the maximum allowed size" in text, text
+    note.evaluate(f"n => {{ n.dataset.maxBytes = '{UPLOAD_LIMIT_MB * 1048576}'; }}")
+
+    text = refuse(tool)
+    assert text.startswith("Not uploaded: tool.exe (.exe files are not supported)") and ".pdf" in text, text
+    text = refuse(big)
+    assert text.startswith(f"Nothing was uploaded: big.txt ({big.stat().st_size / 1048576:.1f} MB, over the "
+                           f"{UPLOAD_LIMIT_MB:.1f} MB limit)"), text
+    page.screenshot("upload-refused.png")
+
+    # a supported file the server itself refuses: the note goes, the status box says why
+    page.page.locator("#qa-upload input[type=file]").set_input_files([str(broken)])
+    status = page.page.locator("#qa-status .qa-status")
+    status.wait_for()
+    assert "refused: broken.pdf" in status.inner_text() and not note.is_visible()
+    assert sorted(p.name for p in ui_server.docs.iterdir()) == before
+    assert page.errors == []

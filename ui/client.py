@@ -9,8 +9,11 @@
   closes it and focus goes back to the link. The sheet is the document view's own column, restyled: its
   content is Gradio's, never copied.
 - "Copy with citation" copies the reply's ``.qa-copytext``.
-- The upload area loses Gradio's ``aria-label``, so its visible text is its accessible name.
-The script adds listeners only; it never builds HTML from text.
+- The upload area loses Gradio's ``aria-label``, so its visible text is its accessible name. Files Gradio
+  would refuse (a type not in ``#qa-upload-note``'s ``data-types``, or over its ``data-max-bytes``) are
+  named with the reason in that note, instead of Gradio's bare "Error" (hidden by the CSS); any other
+  failed upload shows Gradio's own message there.
+The script adds listeners only; it never builds HTML from text (messages are set as ``textContent``).
 """
 
 # The width at or below which the chat and the document view are stacked (style.py's media query)
@@ -92,10 +95,59 @@ CLIENT_JS = r"""
     }
   }, true);
 
-  // Gradio's upload area is named differently from what it shows; let its visible text name it
+  // --- uploads: a refused file is named with its reason, not a bare "Error" ---
   const nameUploads = () => document.querySelectorAll('#qa-upload .upload-container[aria-label]')
     .forEach((e) => e.removeAttribute('aria-label'));
-  new MutationObserver(nameUploads).observe(document.body, {childList: true, subtree: true});
+  const note = () => document.querySelector('#qa-upload-note');
+  const say = (text) => {
+    const n = note();
+    if (!n) return;
+    n.textContent = text || '';
+    n.hidden = !text;
+  };
+  const size = (bytes) => bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + ' MB' : Math.ceil(bytes / 1024) + ' KB';
+  const checkFiles = (files) => {
+    const n = note();
+    if (!n || !files || !files.length) return;
+    const types = (n.dataset.types || '').split(' ').filter(Boolean);
+    const max = Number(n.dataset.maxBytes || 0);
+    const wrongType = [], tooBig = [];
+    for (const f of files) {
+      const dot = f.name.lastIndexOf('.');
+      const suffix = dot > 0 ? f.name.slice(dot).toLowerCase() : '';
+      if (types.length && !types.includes(suffix)) {
+        wrongType.push(f.name + ' (' + (suffix ? suffix + ' files are' : 'a file without a type is')
+                       + ' not supported)');
+      } else if (max && f.size > max) {
+        tooBig.push(f.name + ' (' + size(f.size) + ', over the ' + size(max) + ' limit)');
+      }
+    }
+    if (!wrongType.length && !tooBig.length) { say(''); return; }
+    // Gradio uploads the files of a supported type, unless one of them is too big: then none
+    say((tooBig.length ? 'Nothing was uploaded: ' : 'Not uploaded: ') + tooBig.concat(wrongType).join('; ')
+        + '. Supported: ' + types.join(', ') + (max ? ', up to ' + size(max) + ' each.' : '.'));
+  };
+  const toastsSeen = new WeakSet();
+  const uploadFailed = () => {  // Gradio refused an upload for a reason not foreseen above: its own words
+    if (!document.querySelector('#qa-upload [data-testid="status-tracker"] .error')) return;
+    const fresh = [...document.querySelectorAll('[data-testid="toast-text"].error')]
+      .filter((t) => !toastsSeen.has(t));
+    fresh.forEach((t) => toastsSeen.add(t));
+    const n = note();
+    if (fresh.length && n && n.hidden) say('Not uploaded: ' + fresh[fresh.length - 1].textContent.trim());
+  };
+  new MutationObserver(() => { nameUploads(); uploadFailed(); })
+    .observe(document.body, {childList: true, subtree: true});
+  document.addEventListener('change', (event) => {
+    if (event.target.closest && event.target.closest('#qa-upload') && event.target.files) {
+      checkFiles(event.target.files);
+    }
+  }, true);
+  document.addEventListener('drop', (event) => {
+    if (event.target.closest && event.target.closest('#qa-upload') && event.dataTransfer) {
+      checkFiles(event.dataTransfer.files);
+    }
+  }, true);
 
   document.addEventListener('click', (event) => {
     const target = event.target;

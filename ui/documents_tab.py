@@ -72,6 +72,10 @@ def _layout(service: Service):
                     f"is ready.</div>")
             files = gr.File(label="Upload", file_count="multiple", file_types=list(SUPPORTED_SUFFIXES),
                             elem_id="qa-upload", height=140)
+            # why a file Gradio refuses before it reaches the server was not added (filled in by client.py)
+            gr.HTML(f'<div id="qa-upload-note" class="qa-upload-note" role="alert" hidden '
+                    f'data-types="{" ".join(SUPPORTED_SUFFIXES)}" data-max-bytes="{service.max_upload_bytes}"></div>',
+                    padding=False)
             ask_about = gr.Button("Ask about it", visible=False, variant="primary", size="sm", elem_id="qa-ask-about")
         with gr.Column():
             gr.HTML('<h2 class="qa-panel-title">Remove a document</h2><div class="qa-help">The file moves to '

@@ -144,6 +144,12 @@ button.qa-danger { background: #b91c1c !important; color: #fff !important; borde
 #qa-chat .top-panel { display: none !important; }
 .qa-docview-head { display: flex; align-items: center; justify-content: space-between; gap: 8px; }
 .qa-sheet-close { display: none; }
+/* a refused upload: the reason (client.py), not Gradio's bare "Error" over the drop zone */
+#qa-upload > [data-testid="status-tracker"]:has(.error) { display: none !important; }
+.qa-upload-note { margin-top: 8px; padding: 6px 10px; border-radius: 8px; font-size: 0.9rem; line-height: 1.45;
+                  color: #991b1b; background: rgba(239, 68, 68, 0.1); border: 1px solid rgba(239, 68, 68, 0.45); }
+.qa-upload-note[hidden] { display: none; }
+.dark .qa-upload-note { color: #fecaca; }
 @media (max-width: 760px) {
   /* the chat above, the document view under it */
   #qa-chat-row > .column { min-width: 100% !important; }
