@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+from qa.answer.results import ocr_note
+
 DOC_WINDOW = 12_000  # characters of a long document shown around the span in the document view
 
 # One pass over the text: HTML's special characters, and those that Markdown, KaTeX or the chatbot could
@@ -56,10 +58,12 @@ def title_of(item) -> str:
 
 def place_label(item) -> str:
     """'Title — p. 3 / § Heading' (plain text; escape it): where a citation or passage stands; a page read
-    by OCR says so ('p. 3 (OCR)'): its text may hold misread words."""
+    by OCR says so, with the engine's confidence when known ('p. 3 (OCR, 91%)'): its text may hold
+    misread words."""
     where = []
     if _get(item, "page") is not None:
-        where.append(f"p. {int(_get(item, 'page'))}" + (" (OCR)" if _get(item, "ocr") else ""))
+        where.append(f"p. {int(_get(item, 'page'))}" + (" " + ocr_note(_get(item, "ocr_confidence"))
+                                                         if _get(item, "ocr") else ""))
     section = " ".join(str(_get(item, "section") or "").split())
     if section:
         where.append(f"§ {section[:80]}")

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 
-def describe_location(page: int | None, section: str | None, ocr: bool = False) -> str | None:
-    """Where a span stands, for people: 'p. 3', 'p. 3 (OCR)' (text read from a scan: it may hold
-    misread words), 'slide 2: Budget', 'Launch' (a heading), 'p. 4 · Results'; None when nothing is known."""
+def ocr_note(confidence: float | None) -> str:
+    """'(OCR)', or '(OCR, 91%)' with the OCR engine's mean confidence in the page (floored, at most 99%:
+    text read from a picture is never certain)."""
+    if confidence is None:
+        return "(OCR)"
+    return f"(OCR, {min(max(math.floor(confidence * 100), 0), 99)}%)"
+
+
+def describe_location(page: int | None, section: str | None, ocr: bool = False,
+                      ocr_confidence: float | None = None) -> str | None:
+    """Where a span stands, for people: 'p. 3', 'p. 3 (OCR)' or 'p. 3 (OCR, 91%)' (text read from a scan:
+    it may hold misread words), 'slide 2: Budget', 'Launch' (a heading), 'p. 4 · Results'; None when
+    nothing is known."""
     parts = []
     if page is not None:
-        parts.append(f"p. {page}" + (" (OCR)" if ocr else ""))
+        parts.append(f"p. {page}" + (" " + ocr_note(ocr_confidence) if ocr else ""))
     if section:
         parts.append(section)
     return " · ".join(parts) or None
@@ -32,9 +43,10 @@ class Citation:
     title: str = ""  # the document's title for people (``source`` stays the file's path)
     ocr: bool = False  # the span was read from a scanned page or an image (OCR): it may be misread
     location: str | None = None  # page / slide / heading for people (``describe_location``)
+    ocr_confidence: float | None = None  # OCR only: the engine's mean confidence in the page, 0..1
 
     def __post_init__(self) -> None:
-        self.location = self.location or describe_location(self.page, self.section, self.ocr)
+        self.location = self.location or describe_location(self.page, self.section, self.ocr, self.ocr_confidence)
 
 
 @dataclass
@@ -53,9 +65,10 @@ class Passage:
     title: str = ""  # the document's title for people
     ocr: bool = False  # the passage starts on a page read by OCR
     location: str | None = None  # page / slide / heading for people (``describe_location``)
+    ocr_confidence: float | None = None  # OCR only: the engine's mean confidence in the page, 0..1
 
     def __post_init__(self) -> None:
-        self.location = self.location or describe_location(self.page, self.section, self.ocr)
+        self.location = self.location or describe_location(self.page, self.section, self.ocr, self.ocr_confidence)
 
 
 @dataclass
