@@ -213,7 +213,8 @@ class Answerer:
         chunk = c.chunk
         section = store.section_at(chunk.doc_id, chunk.start)
         return Passage(chunk.source, section.page, section.heading, chunk.start, chunk.end, chunk.text,
-                       c.score, c.dense_score, c.lexical_score, title=titles.get(chunk.source, ""), ocr=section.ocr)
+                       c.score, c.dense_score, c.lexical_score, title=titles.get(chunk.source, ""), ocr=section.ocr,
+                       ocr_confidence=section.confidence)
 
     @staticmethod
     def _cite(store: Store, scored: SentenceScore, start: int, end: int, titles: dict[str, str]) -> Citation:
@@ -221,4 +222,5 @@ class Answerer:
         section = store.section_at(chunk.doc_id, start)
         rel = lambda a, b: chunk.text[a - chunk.start : b - chunk.start]  # noqa: E731
         return Citation(chunk.source, section.page, section.heading, start, end, rel(start, end),
-                        scored.text, scored.start, scored.end, title=titles.get(chunk.source, ""), ocr=section.ocr)
+                        scored.text, scored.start, scored.end, title=titles.get(chunk.source, ""), ocr=section.ocr,
+                        ocr_confidence=section.confidence)
