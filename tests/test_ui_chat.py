@@ -262,6 +262,7 @@ def test_phone_citation_opens_the_document_view_as_a_sheet_over_the_chat(phone):
     assert yellow > 100 and dark > 20, (yellow, dark)  # the highlight and its text, drawn
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / "chat-mobile-sheet.png"))
+    assert axe_violations(phone) == []  # the open sheet too
 
     for _ in range(5):  # a modal dialog: Tab goes round inside it
         phone.keyboard.press("Tab")

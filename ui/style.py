@@ -182,4 +182,9 @@ button.qa-danger { background: #b91c1c !important; color: #fff !important; borde
 .qa-subtitle, .qa-label, .qa-help, .qa-docs-head, .qa-range, .qa-file, .qa-doc-note, .qa-placeholder,
 .qa-doc-empty, .qa-snippet { color: var(--body-text-color-subdued) !important; }
 button.primary, #qa-send { background: #4338ca !important; color: #fff !important; }
+/* Gradio draws chat messages at 80% opacity (the confidence badge and labels fell below 4.5:1) and the
+   selected tab in indigo-500 (4.46:1 on white) */
+#qa-chat .message-wrap .prose.chatbot.md { opacity: 1 !important; }
+button[role="tab"].selected { color: #4338ca !important; }
+.dark button[role="tab"].selected { color: #a5b4fc !important; }
 """
