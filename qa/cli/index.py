@@ -28,5 +28,7 @@ def run(args, settings: Settings) -> int:
                          max_file_mb=settings.max_file_mb)
     for s in report.skipped:
         print(f"skipped {s.source}: {s.reason}", file=sys.stderr)
+    for s in report.skipped_pages:  # the rest of the file is indexed
+        print(f"skipped {s.source}, {s.reason}", file=sys.stderr)
     print(f"index {index.describe()} from {args.folder}: {report.summary()}")
     return 0

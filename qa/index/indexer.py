@@ -47,6 +47,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    skipped_pages: list[Skipped] = field(default_factory=list)  # pages of indexed files left out: ("a.pdf", "page 2: ...")
     chunks_added: int = 0
     chunks_removed: int = 0
     documents: int = 0
@@ -66,6 +67,7 @@ class IndexReport:
             f"{len(self.unchanged)} unchanged documents; {self.chunks} chunks in {self.documents} documents "
             f"(+{self.chunks_added} -{self.chunks_removed}); "
             + (f"{len(self.skipped)} files skipped (listed above); " if self.skipped else "")
+            + (f"pages skipped in {len(self.skipped_pages)} files (listed above); " if self.skipped_pages else "")
             + f"{self.seconds:.1f} s"
         )
 
@@ -168,6 +170,7 @@ def _load(report: IndexReport, hashes, settings) -> list[LoadedFile]:
             else:
                 report.added.remove(source)
             continue
+        report.skipped_pages.extend(Skipped(source, note) for note in doc.left_out)
         todo.append(LoadedFile(doc, sha, path, chunk_document(doc, settings)))
     report.removed.sort()
     return todo

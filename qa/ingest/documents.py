@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import dataclasses
 import html as html_lib
 import importlib
 import os
@@ -29,6 +30,7 @@ class Section:
     page: int | None = None
     heading: str | None = None
     ocr: bool = False  # the text was read from an image (OCR): it may hold misread words
+    confidence: float | None = None  # OCR pages only: the engine's mean character confidence, 0..1
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Document:
     text: str
     sections: list[Section] = field(default_factory=list)
     title: str = ""  # for people: the document's own title, first heading or first line ("": use the file name)
+    left_out: list[str] = field(default_factory=list)  # pages not indexed, each with why: "page 2: no text found by OCR"
 
     def locate(self, offset: int) -> Section:
         return locate(self.sections, offset)
@@ -193,6 +196,7 @@ class Extracted:
     text: str
     sections: list[Section]
     title: str | None = None
+    left_out: tuple[str, ...] = ()  # pages of the file not in ``text``, each with why ("page 2: no text found by OCR")
 
 
 class TextBuilder:
@@ -204,10 +208,14 @@ class TextBuilder:
         self.pos = 0
         self.sections: list[Section] = []
         self._pending: Section | None = None
+        self.left_out: list[str] = []  # pages the text does not hold, with why (``Extracted.left_out``)
 
-    def section(self, *, heading: str | None = None, page: int | None = None, ocr: bool = False) -> None:
-        """The next block starts a new section."""
-        self._pending = Section(0, page=page, heading=clean_title(heading, 200) if heading else None, ocr=ocr)
+    def section(self, *, heading: str | None = None, page: int | None = None, ocr: bool = False,
+                confidence: float | None = None) -> None:
+        """The next block starts a new section (``ocr``, ``confidence``: a page read by OCR, and how sure
+        the engine was of it)."""
+        self._pending = Section(0, page=page, heading=clean_title(heading, 200) if heading else None, ocr=ocr,
+                                confidence=confidence)
 
     def add(self, block: str, sep: str = "\n\n") -> None:
         block = normalize_newlines(block).strip()
@@ -219,7 +227,7 @@ class TextBuilder:
         if self._pending is not None:
             if self.sections and self.sections[-1].start == self.pos:
                 self.sections.pop()
-            self.sections.append(Section(self.pos, self._pending.page, self._pending.heading, self._pending.ocr))
+            self.sections.append(dataclasses.replace(self._pending, start=self.pos))
             self._pending = None
         self.parts.append(block)
         self.pos += len(block)
@@ -229,7 +237,7 @@ class TextBuilder:
 
     def extracted(self, title: str | None = None) -> Extracted:
         sections = self.sections if self.sections and self.sections[0].start == 0 else [Section(0), *self.sections]
-        return Extracted(self.text(), sections, clean_title(title))
+        return Extracted(self.text(), sections, clean_title(title), tuple(self.left_out))
 
 
 # --- one loader per format ---------------------------------------------------------------------------
@@ -467,7 +475,7 @@ def _load_pdf(path: Path) -> Extracted:
     except Exception as exc:  # noqa: BLE001 - pypdf raises PdfReadError, ValueError, KeyError, RecursionError...
         raise DocumentError(f"unreadable PDF ({one_line(exc)})") from exc
     scanned = [number for number, text in enumerate(pages, start=1) if not text]
-    ocr = {}
+    ocr, unread_reason = {}, "cannot be rendered for OCR"
     if scanned:
         from qa.ingest import ocr as ocr_module
 
@@ -476,16 +484,19 @@ def _load_pdf(path: Path) -> Extracted:
         except DocumentError as exc:
             if not any(pages):
                 raise
-            ocr_module.log.warning("%s: OCR of pages without text skipped: %s", path.name, exc)
-    builder, empty = TextBuilder(), []
+            unread_reason = f"OCR failed ({exc})"
+    builder, empty, unread = TextBuilder(), [], []
     for number, page_text in enumerate(pages, start=1):
         if page_text:
             builder.section(page=number)
             builder.add(page_text)
         elif number in ocr:
             ocr_module.add_ocr_page(builder, number, ocr[number], empty)
+        else:
+            unread.append(number)
     if scanned:
         ocr_module.report_empty(path, empty, builder)
+        ocr_module.report_empty(path, unread, builder, unread_reason)
     extracted = builder.extracted(title)
     if not extracted.text.strip():
         raise DocumentError("PDF has no extractable text, even after OCR (blank pages?)")
@@ -536,7 +547,7 @@ def load_document(path: Path, source: str | None = None) -> Document:
     source = source or path.name
     title = (extracted.title or next((t for s in sections if (t := clean_title(s.heading))), None)
              or first_line(text) or fallback_title(source))
-    return Document(source, kind, text, sections, title)
+    return Document(source, kind, text, sections, title, list(extracted.left_out))
 
 
 # --- finding files -----------------------------------------------------------------------------------

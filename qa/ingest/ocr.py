@@ -16,12 +16,15 @@ an image, or one over ``MAX_PIXELS`` is refused with a one-line reason, never de
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import statistics
 import subprocess
 import threading
 import warnings
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +50,13 @@ class OcrPage:
 
 
 class RapidOcr:
-    """PP-OCRv4 on ONNX Runtime (rapidocr-onnxruntime). Lines come back as boxes; ``lines_to_text`` puts
-    them back in reading order."""
+    """PP-OCRv4 on ONNX Runtime (rapidocr-onnxruntime): its detector finds the text lines, its recogniser
+    reads each one; ``lines_to_text`` puts them back in reading order.
+
+    The recogniser (a Chinese + English model, the only one in the wheel) often runs English words
+    together: "providing$16billionineconomic". Where it does, the spaces are put back from the picture
+    itself (``word_gaps``): a blank stretch of the line wider than the gaps between letters is a space,
+    placed between the two characters the recogniser saw on either side of it."""
 
     name = "rapidocr"
 
@@ -63,12 +71,109 @@ class RapidOcr:
     def read(self, image) -> OcrPage:
         import numpy as np
 
+        pixels = np.asarray(image.convert("RGB"))
         with self._lock:
-            result, _ = self.engine(np.asarray(image.convert("RGB")), use_cls=False)
-        boxes = [(box, text, float(score)) for box, text, score in (result or []) if text.strip()]
-        if not boxes:
+            found, _ = self.engine(pixels, use_cls=False, use_rec=False)  # line boxes, in ``pixels``' coordinates
+            if not found:
+                return OcrPage("", None)
+            crops = self.engine.get_crop_img_list(pixels, [np.array(box, dtype=np.float32) for box in found])
+            read, _ = self.engine.text_rec(crops, return_word_box=True)
+        gaps = [word_gaps(crop) for crop in crops]
+        limit = space_width([ratio for line in gaps for _, ratio in line])
+        lines, scores = [], []
+        for box, crop, (text, score, columns), line_gaps in zip(found, crops, read, gaps):
+            if score < TEXT_SCORE or not text.strip():  # rapidocr's own cut: a "line" read with little confidence is noise
+                continue
+            # the page's confidence: the mean of its characters' scores (a line's score is its characters' mean)
+            chars = columns[4] if len(columns) > 4 and len(columns[4]) == len(text) else [float(score)] * len(text)
+            scores.extend(chars)
+            text = with_spaces(text, char_positions(columns, crop.shape[1]), [x for x, ratio in line_gaps if ratio >= limit])
+            lines.append((box, text, float(score)))
+        if not lines:
             return OcrPage("", None)
-        return OcrPage(lines_to_text(boxes), statistics.fmean(b[2] for b in boxes))
+        return OcrPage(lines_to_text(lines), statistics.fmean(scores))
+
+
+TEXT_SCORE = 0.5  # rapidocr's default: lines read with a lower mean character score are dropped
+SPACE_MIN, SPACE_MAX, SPACE_DEFAULT = 0.16, 0.30, 0.22  # a word gap, as a share of the line's ink height
+
+
+def word_gaps(crop) -> list[tuple[float, float]]:
+    """The blank column runs between the first and last ink of a text line's picture: (middle x, width as
+    a share of the line's ink height). Ink is darker than halfway between the crop's lightest and
+    darkest grey, so it holds for grey scans and coloured backgrounds."""
+    import numpy as np
+
+    grey = crop.mean(axis=2) if crop.ndim == 3 else crop.astype(float)
+    low, high = float(grey.min()), float(grey.max())
+    if high - low < 40:  # no contrast: nothing to measure
+        return []
+    ink = grey < (low + high) / 2
+    per_row = ink.sum(axis=1)
+    rows = np.flatnonzero(per_row > 0.05 * per_row.max())  # a neighbour line's stray descender is not height
+    height = rows[-1] - rows[0] + 1
+    columns = ink.any(axis=0)
+    xs = np.flatnonzero(columns)
+    if len(xs) < 2 or height < 4:
+        return []
+    inner = columns[xs[0]:xs[-1] + 1]
+    edges = np.flatnonzero(np.diff(inner.astype(np.int8)))  # ink->blank at a, blank->ink at b
+    starts, ends = edges[0::2] + 1, edges[1::2] + 1
+    return [(xs[0] + (a + b) / 2, (b - a) / height) for a, b in zip(starts, ends)]
+
+
+def space_width(ratios: list[float]) -> float:
+    """The gap width (share of the ink height) that separates words on a page: gaps between letters and
+    gaps between words form two groups, split where Otsu's method puts the line between them (about 0.2
+    for book and office fonts); a page with too few gaps to tell gets the usual 0.22."""
+    if len(ratios) < 30:
+        return SPACE_DEFAULT
+    values = sorted(ratios)
+    n, total, running, best, split = len(values), sum(values), 0.0, -1.0, SPACE_DEFAULT
+    for i in range(1, n):
+        running += values[i - 1]
+        low, high = running / i, (total - running) / (n - i)
+        spread = i * (n - i) * (low - high) ** 2
+        if spread > best:
+            best, split = spread, (values[i - 1] + values[i]) / 2
+    return min(max(split, SPACE_MIN), SPACE_MAX)
+
+
+def char_positions(columns, width: int) -> list[float]:
+    """Where each recognised character stands in its line's picture (x): the recogniser's output column
+    for it (rapidocr's word-box data: [columns over the picture, words, their columns, ...])."""
+    try:
+        count = float(columns[0])
+        return [(c + 0.5) / count * width for word in columns[2] for c in word]
+    except (TypeError, IndexError, ZeroDivisionError):
+        return []
+
+
+def with_spaces(text: str, positions: list[float], gaps: list[float]) -> str:
+    """``text`` with a space wherever a word gap (its middle x) lies between two characters that the
+    recogniser wrote together; spaces it did write are kept. Never inside a number (before a digit that
+    follows a digit, or a digit's "," or "."): figures are usually all one width, so a narrow one ("1")
+    stands between wide margins that look like a word gap ("$1 6 billion", "2, 140"), while two numbers
+    written apart are rare."""
+    if len(positions) != len(text) or not gaps:
+        return text
+    out, g = [text[0]], 0
+    for i in range(1, len(text)):
+        while g < len(gaps) and gaps[g] <= positions[i - 1]:
+            g += 1
+        if (g < len(gaps) and gaps[g] < positions[i] and text[i] != " " and out[-1] != " "
+                and not _inside_number(text, i)):
+            out.append(" ")
+        out.append(text[i])
+    return "".join(out)
+
+
+def _inside_number(text: str, i: int) -> bool:
+    """Whether ``text[i]`` continues a number: a digit after a digit, or after a digit's "," or "."."""
+    if not text[i].isdigit():
+        return False
+    before = text[i - 1]
+    return before.isdigit() or (before in ",." and i >= 2 and text[i - 2].isdigit())
 
 
 class Tesseract:
@@ -83,19 +188,52 @@ class Tesseract:
 
     def read(self, image) -> OcrPage:
         import io
+        import tempfile
 
         buffer = io.BytesIO()
         image.convert("L").save(buffer, format="PNG")
+        with tempfile.TemporaryDirectory(prefix="qa-ocr-") as folder:
+            base = Path(folder) / "page"  # page.tsv: each word with its box, line, paragraph and confidence
+            try:
+                done = subprocess.run([self.program, "stdin", str(base), "-l", "eng", "--psm", "3", "tsv"],
+                                      input=buffer.getvalue(), capture_output=True, timeout=TESSERACT_SECONDS,
+                                      check=False)
+            except subprocess.TimeoutExpired as exc:
+                raise DocumentError(f"OCR took over {TESSERACT_SECONDS} s on one page") from exc
+            if done.returncode != 0:
+                reason = (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
+                raise DocumentError(f"tesseract failed ({reason})")
+            try:
+                tsv = (base.with_suffix(".tsv")).read_bytes().decode("utf-8", errors="replace")
+            except FileNotFoundError:
+                tsv = ""
+        return tsv_page(tsv)
+
+
+def tsv_page(tsv: str) -> OcrPage:
+    """Tesseract's TSV output as a page: its paragraphs (blank lines between them), each ``reflow``ed from
+    its lines, and the mean confidence of their characters (its ``conf`` column: 0-100 a word)."""
+    paragraphs: dict[tuple[str, str, str], dict[str, list]] = {}  # (page, block, paragraph) -> line -> words
+    total = weight = 0.0
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
+            continue
         try:
-            done = subprocess.run([self.program, "stdin", "stdout", "-l", "eng", "--psm", "3"], input=buffer.getvalue(),
-                                  capture_output=True, timeout=TESSERACT_SECONDS, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise DocumentError(f"OCR took over {TESSERACT_SECONDS} s on one page") from exc
-        if done.returncode != 0:
-            reason = (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
-            raise DocumentError(f"tesseract failed ({reason})")
-        text = done.stdout.decode("utf-8", errors="replace").replace("\f", "")
-        return OcrPage("\n".join(line.rstrip() for line in text.splitlines()).strip(), None)
+            left, width, confidence = int(cells[6]), int(cells[8]), float(cells[10])
+        except ValueError:
+            continue
+        word = " ".join(cells[11].split())
+        paragraphs.setdefault((cells[1], cells[2], cells[3]), {}).setdefault(cells[4], []).append(
+            (left, left + width, word))
+        if confidence >= 0:
+            total += len(word) * min(confidence, 100.0) / 100
+            weight += len(word)
+    text = "\n\n".join(
+        reflow([(min(w[0] for w in words), max(w[1] for w in words), " ".join(w[2] for w in words))
+                for words in lines.values()])
+        for lines in paragraphs.values())
+    return OcrPage(text, total / weight if weight and text else None)
 
 
 ENGINES = {"rapidocr": RapidOcr, "tesseract": Tesseract}
@@ -117,12 +255,13 @@ def engine(name: str | None = None):
 
 def lines_to_text(boxes: list[tuple[list, str, float]]) -> str:
     """Text lines found anywhere on a page (4-point box, text, score) in reading order: top to bottom,
-    boxes on the same line left to right; a gap taller than a line between two lines is a paragraph."""
+    boxes on the same line left to right; a gap taller than a line between two lines is a paragraph,
+    whose lines are joined as ``reflow`` does."""
     items = []
     for box, text, _ in boxes:
         ys = [p[1] for p in box]
         xs = [p[0] for p in box]
-        items.append((min(ys), max(ys), min(xs), " ".join(text.split())))
+        items.append((min(ys), max(ys), min(xs), max(xs), " ".join(text.split())))
     items.sort(key=lambda t: (t[0] + t[1]) / 2)
     rows: list[list[tuple]] = []
     for item in items:
@@ -134,15 +273,38 @@ def lines_to_text(boxes: list[tuple[list, str, float]]) -> str:
                 continue
         rows.append([item])
     height = statistics.median(i[1] - i[0] for i in items) or 1
-    out: list[str] = []
+    paragraphs: list[list[tuple[float, float, str]]] = []
     previous_bottom = None
     for row in rows:
         row.sort(key=lambda t: t[2])
         top = min(i[0] for i in row)
-        if previous_bottom is not None:
-            out.append("\n\n" if top - previous_bottom > height else "\n")
-        out.append(" ".join(i[3] for i in row))
+        if previous_bottom is None or top - previous_bottom > height:
+            paragraphs.append([])
+        paragraphs[-1].append((row[0][2], max(i[3] for i in row), " ".join(i[4] for i in row)))
         previous_bottom = max(i[1] for i in row)
+    return "\n\n".join(reflow(lines) for lines in paragraphs)
+
+
+def reflow(lines: list[tuple[float, float, str]]) -> str:
+    """One paragraph's lines (left x, right x, text) as running text. A line that was broken only because
+    the next word did not fit (the room left at its end, up to the paragraph's right edge, is narrower
+    than that word) goes on with a space: the page's line breaks are its layout, and a sentence cut at
+    one ("... Japanese Foreign Minister / Motegi Toshimitsu affirmed ...") would read as two. A line
+    that stops short (a heading, a list item, a paragraph's last line) keeps its line break. A word
+    hyphenated at the end of a line is joined with its hyphen: "de-" "mining" gives "de-mining"."""
+    lines = [line for line in lines if line[2]]
+    if not lines:
+        return ""
+    right_edge = max(right for _, right, _ in lines)
+    out = [lines[0][2]]
+    for (left, right, text), (_, _, following) in itertools.pairwise(lines):
+        per_char = (right - left) / max(len(text), 1)
+        next_word = len(following.split(" ", 1)[0]) + 1  # and the space before it
+        if right_edge - right < 1.5 * next_word * per_char:
+            out.append("" if text.endswith("-") and following[:1].islower() else " ")
+        else:
+            out.append("\n")
+        out.append(following)
     return "".join(out)
 
 
@@ -178,10 +340,37 @@ def _too_large(exc: Exception) -> DocumentError:
     return DocumentError(f"image is {size}, over the {MAX_PIXELS / 1e6:.0f}-megapixel limit")
 
 
+_read_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {picture digest: OcrPage}
+_read_cache_lock = threading.Lock()
+
+
+def read_page(ocr, image) -> OcrPage:
+    """``ocr.read(image)``, remembered by the picture's pixels (the last ``MAX_PAGES`` pages per engine):
+    a file read twice, as an upload is (checked before it is saved, then indexed), is OCR'd once."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{image.mode} {image.size}".encode() + image.tobytes()).digest()
+    with _read_cache_lock:
+        try:
+            pages = _read_cache.setdefault(ocr, OrderedDict())
+        except TypeError:  # an engine that cannot be weakly referenced is not cached
+            pages = None
+        if pages is not None and digest in pages:
+            pages.move_to_end(digest)
+            return pages[digest]
+    page = ocr.read(image)
+    if pages is not None:
+        with _read_cache_lock:
+            pages[digest] = page
+            while len(pages) > MAX_PAGES:
+                pages.popitem(last=False)
+    return page
+
+
 def read_pages(pages, engine_name: str | None = None) -> dict[int, OcrPage]:
     """OCR of (page number, PIL image) pairs."""
     ocr = engine(engine_name)
-    return {number: ocr.read(_for_ocr(image)) for number, image in pages}
+    return {number: read_page(ocr, _for_ocr(image)) for number, image in pages}
 
 
 def add_ocr_page(builder: TextBuilder, number: int, page: OcrPage, empty: list[int]) -> None:
@@ -189,16 +378,18 @@ def add_ocr_page(builder: TextBuilder, number: int, page: OcrPage, empty: list[i
     if not page.text.strip():
         empty.append(number)
         return
-    builder.section(page=number, ocr=True)
+    builder.section(page=number, ocr=True, confidence=page.confidence)
     builder.add(page.text)
 
 
-def report_empty(where: Path, empty: list[int], builder: TextBuilder) -> None:
-    """Log the pages OCR found no text on, in a document that still has text (one without any is
-    skipped as a whole, with its reason)."""
-    if empty and builder.text().strip():
-        shown = ", ".join(map(str, empty[:20])) + (" ..." if len(empty) > 20 else "")
-        log.warning("%s: page%s %s skipped: no text found by OCR", where.name, "s" if len(empty) > 1 else "", shown)
+def report_empty(where: Path, numbers: list[int], builder: TextBuilder, reason: str = "no text found by OCR") -> None:
+    """Pages left out of a document that still has text (OCR found no text on them, or ``reason``) go into
+    its ``left_out``, which ``qa index`` lists under the file; a document without any text is skipped as a
+    whole, with its reason."""
+    if numbers and builder.text().strip():
+        shown = ", ".join(map(str, numbers[:20])) + (f" and {len(numbers) - 20} more" if len(numbers) > 20 else "")
+        builder.left_out.append(f"page{'s' if len(numbers) > 1 else ''} {shown}: {reason}")
+        log.debug("%s: %s", where.name, builder.left_out[-1])
 
 
 def load_image(path: Path) -> Extracted:
@@ -247,7 +438,7 @@ def load_image(path: Path) -> Extracted:
                     # a damaged frame costs its own page, not the frames before it (a cut-off file)
                     damage = DocumentError(f"damaged image ({one_line(exc)})")
                     break
-                add_ocr_page(builder, number, ocr.read(frame), empty)
+                add_ocr_page(builder, number, read_page(ocr, frame), empty)
     report_empty(path, empty, builder)
     extracted = builder.extracted()
     if not extracted.text.strip():
