@@ -37,7 +37,7 @@ def _conversation(service: Service, examples: list[str]):
         buttons=[], layout="bubble", placeholder=PLACEHOLDER, autoscroll=True,
     )
     with gr.Row(equal_height=True, elem_id="qa-ask-row"):
-        question = gr.Textbox(placeholder="Ask a question and press Enter", show_label=False, lines=1, max_lines=4,
+        question = gr.Textbox(placeholder="Ask a question", show_label=False, lines=1, max_lines=4,
                               scale=5, elem_id="qa-question", autofocus=True, submit_btn=False, label="Question")
         send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send")
     buttons = []
