@@ -207,6 +207,7 @@ def sparsevec(url: str, questions, n_questions: int) -> dict:
             conn.execute("SET maintenance_work_mem = '2GB'")
             conn.execute("CREATE INDEX bm25_sv_hnsw ON bm25_sv USING hnsw (v sparsevec_ip_ops)")
             info["hnsw_build_s"] = round(time.perf_counter() - t0, 1)
+            print("sparsevec build", json.dumps(info), flush=True)
             conn.execute("VACUUM ANALYZE bm25_sv")
         info["table_bytes"] = conn.execute("SELECT pg_table_size('bm25_sv')").fetchone()[0]
         info["hnsw_bytes"] = conn.execute("SELECT pg_relation_size('bm25_sv_hnsw')").fetchone()[0]
@@ -246,7 +247,7 @@ def report(res: dict) -> str:
 
     lines = [f"PostgreSQL pruned BM25, {n:,} chunks, {res['questions']} SQuAD v1.1 dev questions", "",
              "| | figure |", "|---|---|"]
-    if b:
+    if "add_documents_s" in b:
         lines += [(f"| build: add_document x {n // b.get('doc_chunks', 100):,} / commit (of it impact table) / VACUUM ANALYZE |"
                   f" {b['add_documents_s']} / {b['commit_s']} ({b['commit_impact_table_s']}) / {b['vacuum_analyze_s']} s |")]
     lines += [(f"| qa_postings: rows / heap / btree (term, impact, chunk_id) | {z['postings_rows']:,} / {gib(z['qa_postings_heap_bytes'])}"

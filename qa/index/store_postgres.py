@@ -169,6 +169,10 @@ FROM qa_chunks c CROSS JOIN LATERAL unnest(c.terms) u JOIN qa_terms t ON t.term 
 """
 
 
+DF_UPSERT = ("INSERT INTO qa_terms (term, df) SELECT * FROM unnest(%s::text[], %s::int[])"
+             " ON CONFLICT (term) DO UPDATE SET df = qa_terms.df + EXCLUDED.df")
+
+
 def idf(n: int, df: int) -> float:
     """BM25's idf: ln(1 + (N - n + 0.5) / (n + 0.5)), always positive."""
     return math.log1p((n - df + 0.5) / (df + 0.5))
@@ -255,6 +259,7 @@ class PostgresStore(Store):
         # whether a removal found rows it did not expect (then too)
         self.postings_avgdl: float | None = None
         self.postings_stale = False
+        self.df_pending: Counter[str] = Counter()  # document frequencies not written to qa_terms yet
         self._use(conn or connect(url))
 
     def _use(self, conn) -> None:
@@ -430,7 +435,9 @@ class PostgresStore(Store):
             top = heapq.nsmallest(k, ((c, s) for c, s in exact.items() if s > -math.inf), key=lambda x: (-x[1], x[0]))
             theta = top[-1][1] if len(top) == k else -math.inf
             rest = max(upper.values(), default=-math.inf)
-            fetch = unseen > theta and not all(done)
+            # read on when a chunk not seen yet could enter the top k, or when too many seen ones still
+            # could (deeper postings tighten their bounds for less than scoring them all would cost)
+            fetch = not all(done) and (unseen > theta or sum(u > theta for u in upper.values()) > 2 * PRUNE_BATCH)
             if (all(done) and not upper) or (theta >= unseen and theta >= rest) or not (pick or fetch):
                 self.last_search = {"rounds": rounds, "postings": postings, "scored": len(exact), "exhaustive": False}
                 return top
@@ -453,6 +460,7 @@ class PostgresStore(Store):
         query = _usable(query)
         if not query:
             return {}
+        self.flush_counts()
         tid = "id" if self._has("qa_terms", "id") else "NULL"
         rows = self._rows(f"SELECT term, df, {tid} FROM qa_terms WHERE term = ANY(%s) AND df > 0", (query,))
         return {t: (int(df), i) for t, df, i in rows}
@@ -475,6 +483,13 @@ class PostgresStore(Store):
         return [r[0] for r in rows]
 
     # --- writing (inside a build's transaction) --------------------------------------------------
+
+    def flush_counts(self) -> None:
+        """Write the document frequencies ``add_document`` kept back."""
+        if self.df_pending:
+            pending, self.df_pending = self.df_pending, Counter()
+            with self._lock:
+                self.conn.execute(DF_UPSERT, (list(pending), list(pending.values())))
 
     def remove_document(self, source: str) -> int:
         rows = self._rows("SELECT id FROM qa_documents WHERE source = %s", (source,))
@@ -537,12 +552,13 @@ class PostgresStore(Store):
                 " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s::tsvector,%s)",
                 rows,
             )
-            if df:
-                cur.execute(
-                    "INSERT INTO qa_terms (term, df) SELECT * FROM unnest(%s::text[], %s::int[])"
-                    " ON CONFLICT (term) DO UPDATE SET df = qa_terms.df + EXCLUDED.df",
-                    (list(df), list(df.values())),
-                )
+            if self.postings_avgdl is None or self.postings_stale:
+                # the impact table is made at commit: the counts can wait for it too (an upsert per
+                # document makes a new row version of every common term each time, all kept until the
+                # transaction ends: a large build slowed down as it went)
+                self.df_pending.update(df)
+            elif df:
+                cur.execute(DF_UPSERT, (list(df), list(df.values())))
             if self.postings_avgdl is not None and not self.postings_stale:
                 cur.execute("INSERT INTO qa_postings (term, impact, chunk_id)" + _POSTING_ROWS + " WHERE c.doc_id = %(doc)s",
                             {"avgdl": self.postings_avgdl, "doc": doc_id})
@@ -583,6 +599,7 @@ class PostgresBuild(Build):
     def commit(self, manifest: dict) -> None:
         store = self.store()
         conn = store.conn
+        store.flush_counts()
         n, total = conn.execute("SELECT count(*), coalesce(sum(n_terms), 0) FROM qa_chunks").fetchone()
         avgdl = total / n if n else None
         made = store.postings_avgdl
