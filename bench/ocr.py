@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -143,7 +144,9 @@ def main() -> None:
     parser.add_argument("--scan-only", action="store_true", help="skip the engine comparison")
     args = parser.parse_args()
     text = SEED.read_text()
+    # the machine is shared: speeds mean little without the load they ran under
     result = {"font": f"Pillow's bundled Aileron Regular, {POINTS} pt, A4, 1-inch margins",
+              "load_average_before": [round(x, 2) for x in os.getloadavg()],
               "engines": [] if args.scan_only else compare_engines(text)}
     if args.engine:
         from qa.ingest import ocr
@@ -153,6 +156,7 @@ def main() -> None:
     result["scan_engine"] = args.engine or ("tesseract" if shutil.which("tesseract") else "rapidocr")
     with tempfile.TemporaryDirectory() as tmp:
         result["seed_scan"] = seed_questions_on_a_scan(text, Path(tmp))
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"seed questions right on the scan: {result['seed_scan']['right']}/{result['seed_scan']['questions']}")
 

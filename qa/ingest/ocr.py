@@ -3,15 +3,17 @@
 Two engines read a page image:
 
 - ``tesseract``: the ``tesseract`` program (Debian ``tesseract-ocr``), the default where it is installed:
-  on rendered pages it reads 99.9% of characters right against rapidocr's 96-98%, twice as fast
+  on rendered pages it reads 99.9% of characters right against rapidocr's 99.6%, and 2-5 times as fast
   (bench/ocr.py, docs/BENCHMARKS.md).
 - ``rapidocr``: PP-OCRv4 detection and recognition on ONNX Runtime, from the ``rapidocr-onnxruntime``
   wheel, whose models ship inside it (no download, no system package): the default everywhere else.
 
 Nothing here is imported until a document needs OCR, so folders without scans index as fast as before.
-Text read by OCR keeps its page (``Section.ocr`` marks it: a citation says "p. 3 (OCR)"), because it
-can hold misread words. Images are checked before they are decoded: an empty file, a file that is not
-an image, or one over ``MAX_PIXELS`` is refused with a one-line reason, never decoded into memory.
+Text read by OCR keeps its page (``Section.ocr`` marks it, ``Section.confidence`` holds the engine's
+mean confidence in it: a citation says "p. 3 (OCR, 91%)"), because it can hold misread words. A page's
+lines are joined into running text (``reflow``), so a sentence is not cut at the page's line breaks.
+Images are checked before they are decoded: an empty file, a file that is not an image, or one over
+``MAX_PIXELS`` is refused with a one-line reason, never decoded into memory.
 """
 
 from __future__ import annotations
@@ -243,8 +245,8 @@ _engines_lock = threading.Lock()
 
 def engine(name: str | None = None):
     """The OCR engine called ``name`` (made once per process), or the default: tesseract where the
-    program is installed (more accurate and about twice as fast on rendered pages: docs/BENCHMARKS.md,
-    OCR), else rapidocr, which needs nothing but its wheel."""
+    program is installed (more accurate and faster on rendered pages: docs/BENCHMARKS.md, OCR), else
+    rapidocr, which needs nothing but its wheel."""
     with _engines_lock:
         if name is None:
             name = "tesseract" if shutil.which("tesseract") else "rapidocr"
