@@ -475,3 +475,13 @@ def test_index_swaps_are_atomic_for_readers(ui_server):
         for t in threads:
             t.join()
     assert errors == []
+
+
+def test_an_upload_report_names_pages_left_out_of_an_indexed_file_and_warns():
+    from ui.documents_tab import status_from_report
+
+    report = {"ok": True, "added": ["half-blank.pdf"], "skipped_pages": [
+        {"file": "half-blank.pdf", "reason": "page 2: no text found by OCR"}], "message": "indexed in 1.0 s"}
+    html = status_from_report(report)
+    assert "half-blank.pdf, page 2: no text found by OCR (the rest of the file was indexed)" in html
+    assert html != status_from_report(dict(report, skipped_pages=[])), "the status must change kind (a warning)"

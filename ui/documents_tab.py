@@ -50,6 +50,8 @@ def status_from_report(report: dict) -> str:
         lines.append(f"refused: {r['reason']}")
     for s in report.get("skipped", []):
         lines.append(f"skipped {s['file']}: {s['reason']}")
+    for s in report.get("skipped_pages", []):  # the rest of the file was indexed
+        lines.append(f"{s['file']}, {s['reason']} (the rest of the file was indexed)")
     if ok and not any(report.get(k) for k in ("added", "updated", "removed", "unchanged")):
         lines.append("the index was already up to date")
     if report.get("message"):
@@ -57,7 +59,7 @@ def status_from_report(report: dict) -> str:
         if ok and report.get("documents") is not None:
             tail += f" · {plural(report['documents'], 'document')}, {plural(report['chunks'], 'chunk')}"
         lines.append(tail)
-    kind = "error" if not ok else "warn" if report.get("refused") or report.get("skipped") else "ok"
+    kind = "error" if not ok else "warn" if any(report.get(k) for k in ("refused", "skipped", "skipped_pages")) else "ok"
     return render.render_status(kind, lines)
 
 

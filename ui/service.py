@@ -91,10 +91,11 @@ class Service:
     @staticmethod
     def _report(report: IndexReport | None, **extra) -> dict:
         out = {"ok": True, "added": [], "updated": [], "removed": [], "refused": [], "skipped": [],
-               "documents": None, "chunks": None, "seconds": None}
+               "skipped_pages": [], "documents": None, "chunks": None, "seconds": None}
         if report is not None:
             out.update(added=list(report.added), updated=list(report.updated), removed=list(report.removed),
                        skipped=[{"file": s.source, "reason": s.reason} for s in report.skipped],
+                       skipped_pages=[{"file": s.source, "reason": s.reason} for s in report.skipped_pages],
                        documents=report.documents, chunks=report.chunks, seconds=round(report.seconds, 2))
         out.update(extra)
         return out

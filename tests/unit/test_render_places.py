@@ -13,3 +13,4 @@ def test_a_citation_reads_title_page_and_section():
 def test_a_page_read_by_ocr_says_so_and_a_missing_title_falls_back_to_the_file_name():
     item = {"source": "scans/letter.pdf", "title": "", "page": 2, "section": None, "ocr": True}
     assert place_label(item) == "letter.pdf — p. 2 (OCR)"
+
