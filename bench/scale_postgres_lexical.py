@@ -171,7 +171,7 @@ def measure(url: str, questions, ks=(10, 100)) -> dict:
             slow.append((time.perf_counter() - s) * 1000)
             store.prune = True
             want = {i for i, _ in b}
-            overlap.append(len({i for i, _ in a} & want) / max(1, len(want)))
+            overlap.append(len({i for i, _ in a} & want) / len(want) if want else float(not a))
             exact_same += [i for i, _ in a] == [i for i, _ in b]
         row = {"k": k, "pruned": {f"{x}_ms": v for x, v in pcts(fast).items()},
                "exhaustive": {f"{x}_ms": v for x, v in pcts(slow).items()},

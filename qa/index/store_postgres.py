@@ -154,7 +154,7 @@ GROUP BY c.id ORDER BY score DESC, c.id LIMIT %(k)s
 """
 # the next postings of each term, best impact first, after (impact, chunk_id) already read
 POSTINGS_SQL = """
-SELECT q.j, p.chunk_id, p.impact
+SELECT coalesce(array_agg(q.j), '{}'), coalesce(array_agg(p.chunk_id), '{}'), coalesce(array_agg(p.impact), '{}')
 FROM unnest(%(terms)s::int[], %(imp)s::real[], %(cid)s::bigint[], %(lim)s::int[]) WITH ORDINALITY AS q(term, imp, cid, lim, j)
 CROSS JOIN LATERAL (
     SELECT chunk_id, impact FROM qa_postings
@@ -248,6 +248,7 @@ class PostgresStore(Store):
 
     prune = True  # False: score every chunk holding a question term (the exhaustive BM25; for benchmarks)
     prune_first = PRUNE_FIRST
+    prune_reads: int | None = None  # stop reading postings after this many rounds (approximate; None: exact)
 
     def __init__(self, url: str, conn=None, stats: dict | None = None) -> None:
         self.url = url
@@ -271,17 +272,17 @@ class PostgresStore(Store):
     def close(self) -> None:
         self.conn.close()
 
-    def _rows(self, sql: str, params=None) -> list[tuple]:
+    def _rows(self, sql: str, params=None, binary: bool = False) -> list[tuple]:
         psycopg, _ = _psycopg()
         with self._lock:
             try:
-                return self.conn.execute(sql, params).fetchall()
+                return self.conn.execute(sql, params, binary=binary).fetchall()
             except psycopg.OperationalError as exc:
                 if self.writable:
                     raise
                 self._use(connect(self.url))  # the server restarted or dropped us: one new connection
                 try:
-                    return self.conn.execute(sql, params).fetchall()
+                    return self.conn.execute(sql, params, binary=binary).fetchall()
                 except psycopg.OperationalError:
                     raise QAError(f"lost the connection to PostgreSQL at {redact(self.url)}: {_first_line(exc)}") from exc
 
@@ -385,60 +386,79 @@ class PostgresStore(Store):
         k, weights, avgdl = params["k"], params["idf"], params["avgdl"]
         r = max(avgdl / made_with, made_with / avgdl) * (1 + 1e-6)  # + float4 rounding of the impacts
         nt = len(term_ids)
+        w = np.asarray(weights, dtype=np.float64)
         cursor = [(math.inf, 0)] * nt  # (impact, chunk id) of the last posting read, per term
         done = [False] * nt  # the term's postings are all read
-        known: dict[int, float] = {}  # chunk not scored yet -> sum of idf x stored impact over the terms seen
-        mask: dict[int, int] = {}  # and the bit set of those terms
+        ids, terms, impacts = [], [], []  # every posting read so far (numpy arrays, one per round)
         exact: dict[int, float] = {}
-        lim, fetch, rounds, postings = max(self.prune_first, k), True, 0, 0
+        lim, fetch, rounds, postings, reads, top = max(self.prune_first, k), True, 0, 0, 0, []
         while True:
             rounds += 1
+            if fetch and self.prune_reads and reads >= self.prune_reads:  # approximate: no deeper reads
+                self.last_search = {"rounds": rounds, "postings": postings, "scored": len(exact), "exhaustive": False,
+                                    "approximate": True}
+                return top
             if fetch:
+                reads += 1
                 if lim > PRUNE_MAX or rounds > 64:  # the bound does not close (many common terms): score them all
                     self.last_search = {"rounds": rounds, "postings": postings, "scored": len(exact), "exhaustive": True}
                     return self._exhaustive(params)
                 todo = [j for j in range(nt) if not done[j]]
-                rows = self._rows(POSTINGS_SQL, {"terms": [term_ids[j] for j in todo], "lim": [lim] * len(todo),
-                                                 "imp": [cursor[j][0] for j in todo], "cid": [cursor[j][1] for j in todo]})
-                got = [0] * nt
-                for q, cid, imp in rows:
-                    j = todo[q - 1]
-                    got[j] += 1
-                    cursor[j] = min(cursor[j], (imp, cid))
-                    if cid not in exact:
-                        known[cid] = known.get(cid, 0.0) + weights[j] * imp
-                        mask[cid] = mask.get(cid, 0) | 1 << j
-                for j in todo:
-                    done[j] = got[j] < lim
-                postings += len(rows)
+                q, cid, imp = self._rows(POSTINGS_SQL, {"terms": [term_ids[j] for j in todo], "lim": [lim] * len(todo),
+                                                        "imp": [cursor[j][0] for j in todo],
+                                                        "cid": [cursor[j][1] for j in todo]}, binary=True)[0]
+                j = np.asarray(todo, dtype=np.int64)[np.asarray(q, dtype=np.int64) - 1]
+                cid, imp = np.asarray(cid, dtype=np.int64), np.asarray(imp, dtype=np.float64)
+                got = np.bincount(j, minlength=nt)
+                if len(j):
+                    ids.append(cid)
+                    terms.append(j)
+                    impacts.append(imp)
+                    for t in todo:  # the last (lowest) posting read of each term
+                        if got[t]:
+                            sel = np.flatnonzero(j == t)
+                            last = sel[np.lexsort((cid[sel], imp[sel]))[0]]
+                            cursor[t] = (float(imp[last]), int(cid[last]))
+                for t in todo:
+                    done[t] = got[t] < lim
+                postings += len(j)
                 lim *= 4
-            bound = [0.0 if done[j] else weights[j] * cursor[j][0] for j in range(nt)]
-            unseen = r * sum(bound)
-            missing: dict[int, float] = {}  # term bit set -> the bound of the terms not in it
-            upper, lower = {}, [s for s in exact.values() if s > -math.inf]
-            for cid, kn in known.items():
-                m = mask[cid]
-                if m not in missing:
-                    missing[m] = sum(x for j, x in enumerate(bound) if not m >> j & 1)
-                upper[cid] = r * (kn + missing[m])
-                lower.append(kn / r)
-            floor = heapq.nlargest(k, lower)[-1] if len(lower) >= k else -math.inf
-            pick = [c for c, u in upper.items() if u >= floor]
-            if len(pick) > PRUNE_BATCH:
-                pick = heapq.nlargest(PRUNE_BATCH, pick, key=upper.__getitem__)
+            bound = np.array([0.0 if done[j] else weights[j] * cursor[j][0] for j in range(nt)])
+            unseen = r * float(bound.sum())
+            cand = np.empty(0, dtype=np.int64)
+            upper = np.empty(0)
+            if ids:
+                all_ids = np.concatenate(ids)
+                cand, inv = np.unique(all_ids, return_inverse=True)
+                all_terms = np.concatenate(terms)
+                known = np.bincount(inv, weights=w[all_terms] * np.concatenate(impacts), minlength=len(cand))
+                seen = np.zeros((len(cand), nt), dtype=bool)
+                seen[inv, all_terms] = True
+                upper = r * (known + (~seen) @ bound)
+                lower = known / r
+                keep = ~np.isin(cand, np.fromiter(exact, dtype=np.int64, count=len(exact))) if exact else slice(None)
+                cand, upper, lower = cand[keep], upper[keep], lower[keep]
+            else:
+                lower = np.empty(0)
+            pool = np.concatenate([lower, [s for s in exact.values() if s > -math.inf]])
+            floor = float(np.partition(pool, len(pool) - k)[len(pool) - k]) if len(pool) >= k else -math.inf
+            pick_at = np.flatnonzero(upper >= floor)
+            if len(pick_at) > PRUNE_BATCH:
+                pick_at = pick_at[np.argpartition(-upper[pick_at], PRUNE_BATCH - 1)[:PRUNE_BATCH]]
+            pick = cand[pick_at].tolist()
             if pick:
                 for cid, score in self._rows(BM25_IDS_SQL, dict(params, ids=pick, k=len(pick))):
                     exact[cid] = score
                 for cid in pick:
                     exact.setdefault(cid, -math.inf)  # removed by a commit since the postings were read
-                    del upper[cid], known[cid], mask[cid]
+                upper = np.delete(upper, pick_at)
             top = heapq.nsmallest(k, ((c, s) for c, s in exact.items() if s > -math.inf), key=lambda x: (-x[1], x[0]))
             theta = top[-1][1] if len(top) == k else -math.inf
-            rest = max(upper.values(), default=-math.inf)
+            rest = float(upper.max()) if len(upper) else -math.inf
             # read on when a chunk not seen yet could enter the top k, or when too many seen ones still
             # could (deeper postings tighten their bounds for less than scoring them all would cost)
-            fetch = not all(done) and (unseen > theta or sum(u > theta for u in upper.values()) > 2 * PRUNE_BATCH)
-            if (all(done) and not upper) or (theta >= unseen and theta >= rest) or not (pick or fetch):
+            fetch = not all(done) and (unseen > theta or int((upper > theta).sum()) > 2 * PRUNE_BATCH)
+            if (all(done) and not len(upper)) or (theta >= unseen and theta >= rest) or not (pick or fetch):
                 self.last_search = {"rounds": rounds, "postings": postings, "scored": len(exact), "exhaustive": False}
                 return top
 
