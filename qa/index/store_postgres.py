@@ -21,7 +21,7 @@ Tables (prefix ``qa_``, in the connection's schema, ``search_path`` picks anothe
 Lexical ranking is Okapi BM25 with k1 = 1.2, b = 0.75 and idf = ln(1 + (N - n + 0.5) / (n + 0.5)) (the
 formula the embedded store's engine uses too), exact document lengths. ``lexical_search`` is a pruned
 top-k that returns the exact top k (see ``_pruned_search``): it reads each question term's postings
-best impact first, a few hundred at a time, scores the candidates exactly from their ``tsvector``, and
+best impact first (1,024 per term, then 4x more), scores candidates exactly from their ``tsvector``, and
 stops once no unread posting can lift a chunk into the top k. ``within=`` scores the given chunks
 exhaustively; databases built before the impact table fall back to scoring every chunk that holds a
 question term (the GIN index, ``terms @@ 'a' | 'b'``) until the next build fills it.
