@@ -133,13 +133,31 @@ class Segment:
         # generation's file handle stays open until the cyclic garbage collector happens to run
         weakref.finalize(self, self.db.close)
         self._lock = threading.Lock()
-        if load_vectors and self.faiss_path.exists():
-            self.vectors = vector_index.configure_search(faiss.read_index(str(self.faiss_path)))
-        else:
-            self.vectors = vector_index.new_vector_index(0)
+        self._vectors: faiss.Index | None = None
+        if load_vectors or writable:
+            self._vectors = self._read_vectors()
         self._sentences: np.ndarray | None = None
-        self.first_chunk, self.last_chunk = self._rows("SELECT MIN(id), MAX(id) FROM chunks")[0]
+        # two subqueries: SQLite answers each from the primary key's ends (MIN and MAX together scan it)
+        self.first_chunk, self.last_chunk = self._rows("SELECT (SELECT MIN(id) FROM chunks), (SELECT MAX(id) FROM chunks)")[0]
         self.set_deleted(deleted_docs or [])
+
+    def _read_vectors(self) -> faiss.Index:
+        if self.faiss_path.exists():
+            return vector_index.configure_search(faiss.read_index(str(self.faiss_path)))
+        return vector_index.new_vector_index(0)
+
+    @property
+    def vectors(self) -> faiss.Index:
+        """The chunk vectors (read on first use when the segment was opened without them)."""
+        if self._vectors is None:
+            with self._lock:
+                if self._vectors is None:
+                    self._vectors = self._read_vectors()
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, index: faiss.Index) -> None:
+        self._vectors = index
 
     def close(self) -> None:
         if self._sentence_file is not None:
@@ -193,6 +211,11 @@ class Segment:
             " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id), d.title FROM documents d"
         )
         return [DocumentRecord(*r[:8], title=r[8] or "") for r in rows if r[0] not in self.deleted_docs]
+
+    def indexed(self) -> dict[str, str]:
+        """source -> sha256 of the live documents (no chunk counts: cheap)."""
+        rows = self._rows("SELECT id, source, sha256 FROM documents")
+        return {source: sha for i, source, sha in rows if i not in self.deleted_docs}
 
     def find(self, source: str) -> int | None:
         """The id of the live document ``source`` in this segment, if any."""

@@ -78,7 +78,9 @@ class EmbeddedStore(Store):
         self.state = dict(state or empty_state())
         self.writable = writable
         self.segments = [
-            Segment(self.folder, s["name"], load_vectors=load_vectors, deleted_docs=s.get("deleted_docs", []))
+            # a build reads older segments' vectors only if it merges them
+            Segment(self.folder, s["name"], load_vectors=load_vectors and not writable,
+                    deleted_docs=s.get("deleted_docs", []))
             for s in self.state["segments"]
         ]
         lexical = self.folder / LEXICAL_DIR
@@ -98,6 +100,13 @@ class EmbeddedStore(Store):
 
     def documents(self) -> list[DocumentRecord]:
         return sorted((d for seg in self.segments for d in seg.documents()), key=lambda d: d.source)
+
+    def indexed(self) -> dict[str, str]:
+        """source -> sha256 of every document (what a build compares the folder with)."""
+        out: dict[str, str] = {}
+        for seg in self.segments:
+            out.update(seg.indexed())
+        return out
 
     def titles(self, sources: list[str]) -> dict[str, str]:
         sources = list(dict.fromkeys(sources))
@@ -298,7 +307,7 @@ class EmbeddedBuild(Build):
         if base is not None:
             old = EmbeddedStore(base, store_state(self.base_manifest), load_vectors=False)
             try:
-                self.indexed = {d.source: d.sha256 for d in old.documents()}
+                self.indexed = old.indexed()
                 self.base_chunks = old.n_chunks
             finally:
                 old.close()
