@@ -3,6 +3,8 @@
 a segment once it is mostly deleted, and merge segments that pile up; ids, removals, BM25 and scores
 survive each write and a read."""
 
+import pytest
+
 from qa.index import store_embedded, vector_index
 from qa.index.store_embedded import EmbeddedStore
 from qa.ingest.chunker import Chunk
@@ -98,3 +100,42 @@ def test_segments_that_pile_up_are_merged_and_every_chunk_stays_findable(tmp_pat
     store.close()
     left = {p.name for p in tmp_path.glob("seg-*.sqlite")}
     assert left == {s["name"] + ".sqlite" for s in state["segments"]}, "merged segments' files are removed"
+
+
+def test_lexical_search_ranks_by_exact_bm25_despite_one_byte_lengths(tmp_path):
+    """tantivy keeps lengths in one byte (coarse past 40 terms): the best hits are scored again exactly."""
+    import math
+    import random
+    from collections import Counter
+
+    rng = random.Random(3)
+    vocab = [f"word{i}" for i in range(40)]
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(20, 300))) + "." for _ in range(80)]
+    x = clustered(len(texts), seed=4)
+
+    def add_texts(store):
+        for n, text in enumerate(texts):
+            chunk = Chunk(0, len(text), text, sentences=[(0, len(text))])
+            store.add_document(Document(f"t{n:02d}.txt", "txt", text), sha256="s", size=1, mtime=0.0, indexed_at=0.0,
+                               chunks=[chunk], chunk_vectors=x[n:n + 1], sentence_vectors=[x[n:n + 1]])
+
+    state = build(tmp_path, None, add_texts)
+    store = EmbeddedStore(tmp_path, state)
+    docs = [t.rstrip(".").split() for t in texts]
+    avgdl = sum(map(len, docs)) / len(docs)
+    ids = {store.chunk_ids_of(f"t{n:02d}.txt")[0]: n for n in range(len(texts))}
+    for query in (["word1", "word2"], ["word3", "word17", "word29"], ["word5"]):
+        df = {t: sum(t in d for d in docs) for t in query}
+
+        def bm25(d, df=df, query=query):
+            tf = Counter(d)
+            return sum(math.log1p((len(docs) - df[t] + 0.5) / (df[t] + 0.5)) * tf[t] * 2.2
+                       / (tf[t] + 1.2 * (0.25 + 0.75 * len(d) / avgdl)) for t in query if tf[t])
+
+        exact = sorted(((bm25(d), n) for n, d in enumerate(docs)), reverse=True)[:10]
+        hits = store.lexical_search(query, 10)
+        assert [ids[i] for i, _ in hits] == [n for _, n in exact], query
+        assert [s for _, s in hits] == [pytest.approx(s, rel=1e-9) for s, _ in exact]
+        quantized = store.lexical.search(query, 10)
+        assert quantized != hits  # the one-byte lengths alone rank or score these otherwise
+    store.close()

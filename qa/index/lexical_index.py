@@ -30,6 +30,7 @@ LOCK_FILES = frozenset({".tantivy-meta.lock", ".tantivy-writer.lock"})
 # Written in place of the old copy by tantivy (atomic replace): a generation copies them instead of linking.
 REPLACED_FILES = frozenset({"meta.json", ".managed.json"})
 WRITER_HEAP = 64_000_000
+BM25_K1, BM25_B = 1.2, 0.75  # tantivy's constants (also the PostgreSQL store's)
 
 
 def _schema() -> tantivy.Schema:

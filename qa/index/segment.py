@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     sentences TEXT NOT NULL,
     sentence_row INTEGER NOT NULL,
     tokens INTEGER NOT NULL,
-    wordpieces INTEGER NOT NULL
+    wordpieces INTEGER NOT NULL,
+    n_terms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 """
@@ -282,6 +283,18 @@ class Segment:
             out.append(StoredChunk(*r[:8], spans, self._sentence_vectors(r[9], len(spans))))
         return out
 
+    def terms_of(self, doc_id: int) -> int:
+        """How many terms (BM25's document length) the chunks of a document hold in all."""
+        return self._rows("SELECT COALESCE(SUM(n_terms), 0) FROM chunks WHERE doc_id = ?", (doc_id,))[0][0]
+
+    def lengths(self, ids: list[int]) -> dict[int, tuple[str, int]]:
+        """(text, number of terms) of live chunks among ``ids``."""
+        ids = [i for i in ids if self.holds_chunk(i) and i not in self._deleted_chunk_set]
+        if not ids:
+            return {}
+        rows = self._rows(f"SELECT id, text, n_terms FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return {i: (text, n) for i, text, n in rows}
+
     def chunk_ids_of(self, doc_id: int) -> list[int]:
         return [r[0] for r in self._rows("SELECT id FROM chunks WHERE doc_id = ? ORDER BY ord", (doc_id,))]
 
@@ -289,7 +302,7 @@ class Segment:
 
     def add_document(self, doc: Document, *, doc_id: int, chunk_ids: list[int], sha256: str, size: int,
                      mtime: float, indexed_at: float, chunks: list[Chunk], chunk_vectors: np.ndarray,
-                     sentence_vectors: list[np.ndarray]) -> None:
+                     sentence_vectors: list[np.ndarray], n_terms: list[int]) -> None:
         self.db.execute(
             "INSERT INTO documents (id, source, kind, sha256, size, mtime, indexed_at, text, title)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -300,15 +313,15 @@ class Segment:
             [(doc_id, s.start, s.page, s.heading, int(s.ocr), getattr(s, "confidence", None)) for s in doc.sections],
         )
         rows = []
-        for ord_, (chunk_id, chunk, svecs) in enumerate(zip(chunk_ids, chunks, sentence_vectors)):
+        for ord_, (chunk_id, chunk, svecs, length) in enumerate(zip(chunk_ids, chunks, sentence_vectors, n_terms)):
             svecs = np.asarray(svecs, dtype=SENTENCE_DTYPE).reshape(-1, EMBED_DIM)
             self._sentence_file.write(svecs.tobytes())
             rows.append((chunk_id, doc_id, ord_, chunk.start, chunk.end, chunk.text, chunk.page, chunk.heading,
-                         json.dumps(chunk.sentences), self._sentence_rows, chunk.tokens, chunk.wordpieces))
+                         json.dumps(chunk.sentences), self._sentence_rows, chunk.tokens, chunk.wordpieces, length))
             self._sentence_rows += len(svecs)
         self.db.executemany(
             "INSERT INTO chunks (id, doc_id, ord, start, end, text, page, heading, sentences, sentence_row, tokens,"
-            " wordpieces) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " wordpieces, n_terms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         if chunk_ids:
@@ -347,7 +360,8 @@ class Segment:
             self.db.execute("INSERT INTO documents SELECT * FROM src.documents WHERE id IN (SELECT id FROM temp.live)")
             self.db.execute("INSERT INTO sections SELECT * FROM src.sections WHERE doc_id IN (SELECT id FROM temp.live)")
             rows = self.db.execute(
-                "SELECT id, doc_id, ord, start, end, text, page, heading, sentences, sentence_row, tokens, wordpieces"
+                "SELECT id, doc_id, ord, start, end, text, page, heading, sentences, sentence_row, tokens, wordpieces,"
+                " n_terms"
                 " FROM src.chunks WHERE doc_id IN (SELECT id FROM temp.live) ORDER BY id"
             ).fetchall()
             self.db.commit()
@@ -359,7 +373,7 @@ class Segment:
             self._sentence_file.write(other._sentence_vectors(r[9], n).astype(SENTENCE_DTYPE).tobytes())
             out.append((*r[:9], self._sentence_rows, *r[10:]))
             self._sentence_rows += n
-        self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", out)
+        self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", out)
         chunk_ids = np.array([r[0] for r in rows], dtype=np.int64)
         if len(chunk_ids):
             vectors, ids = all_vectors(other.vectors)

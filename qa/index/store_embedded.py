@@ -18,8 +18,10 @@ merges them into one (the merge costs what the merged segments hold).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +31,7 @@ from qa.config import ChunkerSettings
 from qa.errors import IndexCorrupt, IndexIncompatible
 from qa.index import lexical_index
 from qa.index.index_dir import IndexDir, incompatibility
-from qa.index.lexical_index import LexicalIndex, LexicalWriter
+from qa.index.lexical_index import BM25_B, BM25_K1, LexicalIndex, LexicalWriter
 from qa.index.segment import Segment, file_names
 from qa.index.store import (
     REBUILD_ASKED,
@@ -51,10 +53,14 @@ LEXICAL_DIR = "lexical"
 # chunks deleted is rewritten.
 MAX_SEGMENTS = 8
 MAX_DELETED_SHARE = 0.5
+# The lexical index keeps document lengths in one byte (coarse past 40 terms); the best this many of its
+# hits are scored again with exact lengths, the BM25 that the PostgreSQL store computes.
+RESCORED = 30
 
 
 def empty_state() -> dict:
-    return {"layout": LAYOUT, "segments": [], "next_segment": 1, "next_doc_id": 1, "next_chunk_id": 1}
+    return {"layout": LAYOUT, "segments": [], "next_segment": 1, "next_doc_id": 1, "next_chunk_id": 1,
+            "terms_total": 0}
 
 
 def store_state(manifest: dict) -> dict:
@@ -150,10 +156,38 @@ class EmbeddedStore(Store):
         return sorted(hits, key=lambda h: -h[1])[:k]
 
     def lexical_search(self, query: list[str], k: int, within: list[int] | None = None) -> list[tuple[int, float]]:
-        """BM25 over stemmed terms (tantivy); scores are positive, higher is better."""
-        if self.lexical is None:
+        """BM25 over stemmed terms; scores are positive, higher is better. The index's pruned top-k (tantivy)
+        gives the candidates; the best ``RESCORED`` of them get their exact BM25 (exact document
+        lengths) and are ordered by it; the rest follow in the index's order."""
+        if self.lexical is None or k <= 0:
             return []
-        return self.lexical.search(query, k, within)
+        hits = self.lexical.search(query, max(k, RESCORED), within)
+        head, rest = hits[:RESCORED], hits[RESCORED:]
+        exact = self._exact_bm25(query, [i for i, _ in head])
+        if not exact:
+            return hits[:k]
+        head = sorted(((i, exact.get(i, s)) for i, s in head), key=lambda h: -h[1])
+        floor = head[-1][1]
+        return (head + [(i, min(s, floor)) for i, s in rest])[:k]
+
+    def _exact_bm25(self, query: list[str], ids: list[int]) -> dict[int, float]:
+        """BM25 (k1 1.2, b 0.75, idf ln(1 + (N - n + 0.5) / (n + 0.5))) of these chunks with exact lengths."""
+        n = self.n_chunks
+        total = self.state.get("terms_total")
+        if not ids or not n or not total:
+            return {}
+        df = self.lexical.document_frequencies(query)
+        idf = {t: math.log1p((n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        avgdl = total / n
+        found: dict[int, tuple[str, int]] = {}
+        for seg in self.segments:
+            found.update(seg.lengths(ids))
+        out = {}
+        for i, (text, length) in found.items():
+            tf = Counter(t for t in terms(text) if t in idf)
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
+            out[i] = sum(idf[t] * f * (BM25_K1 + 1) / (f + norm) for t, f in tf.items())
+        return out
 
     def describe_vectors(self) -> str:
         from qa.index import vector_index
@@ -207,6 +241,7 @@ class EmbeddedStore(Store):
         writer = self._lexical_writer()
         seg, doc_id = found
         ids = seg.chunk_ids_of(doc_id)
+        self.state["terms_total"] = self.state.get("terms_total", 0) - seg.terms_of(doc_id)
         if seg is self._new:
             seg.remove_document(doc_id)
         else:
@@ -233,13 +268,15 @@ class EmbeddedStore(Store):
         doc_id = self.state["next_doc_id"]
         first = self.state["next_chunk_id"]
         chunk_ids = list(range(first, first + len(chunks)))
+        chunk_terms = [terms(chunk.text) for chunk in chunks]
         self.state["next_doc_id"] += 1
         self.state["next_chunk_id"] += len(chunks)
+        self.state["terms_total"] = self.state.get("terms_total", 0) + sum(map(len, chunk_terms))
         new.add_document(doc, doc_id=doc_id, chunk_ids=chunk_ids, sha256=sha256, size=size, mtime=mtime,
                          indexed_at=indexed_at, chunks=chunks, chunk_vectors=chunk_vectors,
-                         sentence_vectors=sentence_vectors)
-        for chunk_id, chunk in zip(chunk_ids, chunks):
-            writer.add(chunk_id, terms(chunk.text))
+                         sentence_vectors=sentence_vectors, n_terms=[len(t) for t in chunk_terms])
+        for chunk_id, chunk_terms_ in zip(chunk_ids, chunk_terms):
+            writer.add(chunk_id, chunk_terms_)
 
     def save(self) -> None:
         """Write the new segment, merge segments if they piled up, commit the lexical index, and record
