@@ -47,7 +47,7 @@ from qa.ingest.lexical import terms
 if TYPE_CHECKING:  # building needs the chunker; asking does not
     from qa.ingest.chunker import Chunk
 
-LAYOUT = 2  # the embedded store's on-disk layout (1: one SQLite + FAISS copy per generation)
+LAYOUT = 3  # the embedded store's on-disk layout (1: one SQLite + FAISS copy per generation; 2: segments without term counts)
 LEXICAL_DIR = "lexical"
 # More segments than this and a build merges the small ones; a segment with at least this share of its
 # chunks deleted is rewritten.
