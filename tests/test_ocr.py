@@ -102,9 +102,10 @@ def test_ocr_text_is_answered_with_an_exact_citation_marked_ocr(scans, question,
     c = result.citations[0]
     assert c.source == source and answer in result.answer
     assert answerer.document_text(source)[c.start:c.end] == result.answer
-    # 'p. 1 (OCR, 94%)' where the store keeps each page's OCR confidence, 'p. 1 (OCR)' where it does not
+    # an OCR page's citation carries the engine's confidence in it: 'p. 2 (OCR, 94%)'
     shown = re.sub(r" \(OCR, \d\d?%\)$", " (OCR)", c.location)
     assert shown == location and c.ocr == location.endswith("(OCR)")
+    assert (shown != c.location) == c.ocr, "the stored page lost its OCR confidence"
     assert result.to_dict()["citations"][0]["location"] == c.location
 
 

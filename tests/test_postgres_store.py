@@ -9,10 +9,12 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from qa import Answerer, build_index
 from qa.errors import IndexIncompatible
+from qa.index.index_dir import expected_settings
 from qa.ingest.lexical import query_terms
 
 from .conftest import JAPAN_Q, ROOT, SEEDS, new_database, run_qa, serving
@@ -304,3 +306,29 @@ def test_qa_pgserver_starts_a_local_server_for_store(tmp_path):
         proc.wait(timeout=60)
     assert (tmp_path / "pg" / "PG_VERSION").exists()
     assert not (tmp_path / "pg" / "postmaster.pid").exists(), "stopping qa pgserver must stop PostgreSQL"
+
+
+@pytest.mark.parametrize("where", ["embedded", "postgresql"])
+def test_both_stores_keep_a_pages_ocr_mark_and_confidence(tmp_path, pg_server, where):
+    from qa.config import ChunkerSettings
+    from qa.index.store import open_index
+    from qa.ingest.chunker import Chunk
+    from qa.ingest.documents import Document, Section
+
+    location = tmp_path / "index" if where == "embedded" else new_database(pg_server)
+    text = "A typed page. A scanned page read by OCR."
+    doc = Document("scan.pdf", "pdf", text, sections=[Section(0, page=1), Section(14, page=2, ocr=True, confidence=0.875)])
+    vec = np.eye(1, 384, dtype=np.float32)
+    index = open_index(location)
+    with index.build(ChunkerSettings()) as build:
+        build.store().add_document(doc, sha256="s", size=1, mtime=0.0, indexed_at=0.0,
+                                   chunks=[Chunk(0, len(text), text, sentences=[(0, len(text))])],
+                                   chunk_vectors=vec, sentence_vectors=[vec])
+        build.commit({"corpus": "test", "documents": 1, "chunks": 1, **expected_settings()})
+    store, _, _ = index.open()
+    try:
+        doc_id = store.documents()[0].id
+        assert store.sections(doc_id) == [Section(0, page=1), Section(14, page=2, ocr=True, confidence=0.875)]
+    finally:
+        store.close()
+        index.close()

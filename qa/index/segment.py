@@ -18,7 +18,6 @@ deleted documents and their chunks.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import json
 import re
@@ -78,8 +77,6 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
 """
 SENTENCE_DTYPE = np.dtype("<f2")
-# OCR pages carry their recognition confidence (``Section.confidence``) where this version has it
-_SECTION_CONFIDENCE = "confidence" in {f.name for f in dataclasses.fields(Section)}
 ROW_BYTES = EMBED_DIM * SENTENCE_DTYPE.itemsize
 
 
@@ -235,9 +232,7 @@ class Segment:
     def sections(self, doc_id: int) -> list[Section]:
         rows = self._rows("SELECT start, page, heading, ocr, confidence FROM sections WHERE doc_id = ? ORDER BY start",
                           (doc_id,))
-        if _SECTION_CONFIDENCE:
-            return [Section(a, b, c, bool(d), confidence=e) for a, b, c, d, e in rows]
-        return [Section(a, b, c, bool(d)) for a, b, c, d, _ in rows]
+        return [Section(a, b, c, bool(d), confidence=e) for a, b, c, d, e in rows]
 
     @property
     def n_chunks(self) -> int:
@@ -310,7 +305,7 @@ class Segment:
         )
         self.db.executemany(
             "INSERT INTO sections (doc_id, start, page, heading, ocr, confidence) VALUES (?,?,?,?,?,?)",
-            [(doc_id, s.start, s.page, s.heading, int(s.ocr), getattr(s, "confidence", None)) for s in doc.sections],
+            [(doc_id, s.start, s.page, s.heading, int(s.ocr), s.confidence) for s in doc.sections],
         )
         rows = []
         for ord_, (chunk_id, chunk, svecs, length) in enumerate(zip(chunk_ids, chunks, sentence_vectors, n_terms)):

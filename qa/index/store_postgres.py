@@ -93,6 +93,7 @@ CREATE TABLE IF NOT EXISTS qa_sections (
 );
 CREATE INDEX IF NOT EXISTS qa_sections_doc ON qa_sections (doc_id, start);
 ALTER TABLE qa_sections ADD COLUMN IF NOT EXISTS ocr boolean NOT NULL DEFAULT false;
+ALTER TABLE qa_sections ADD COLUMN IF NOT EXISTS confidence real;
 CREATE TABLE IF NOT EXISTS qa_chunks (
     id bigserial PRIMARY KEY,
     doc_id bigint NOT NULL REFERENCES qa_documents(id) ON DELETE CASCADE,
@@ -321,9 +322,10 @@ class PostgresStore(Store):
 
     def sections(self, doc_id: int) -> list[Section]:
         ocr = "ocr" if self._has("qa_sections", "ocr") else "false"
-        rows = self._rows(f"SELECT start, page, heading, {ocr} FROM qa_sections WHERE doc_id = %s ORDER BY start",
-                          (doc_id,))
-        return [Section(*r) for r in rows]
+        confidence = "confidence" if self._has("qa_sections", "confidence") else "NULL"
+        rows = self._rows(f"SELECT start, page, heading, {ocr}, {confidence} FROM qa_sections WHERE doc_id = %s"
+                          " ORDER BY start", (doc_id,))
+        return [Section(a, b, c, d, confidence=e) for a, b, c, d, e in rows]
 
     def _stat(self, name: str) -> float:
         if self.writable or name not in self._stats:
@@ -552,8 +554,8 @@ class PostgresStore(Store):
             )
             doc_id = cur.fetchone()[0]
             cur.executemany(
-                "INSERT INTO qa_sections (doc_id, start, page, heading, ocr) VALUES (%s,%s,%s,%s,%s)",
-                [(doc_id, s.start, s.page, s.heading, s.ocr) for s in doc.sections],
+                "INSERT INTO qa_sections (doc_id, start, page, heading, ocr, confidence) VALUES (%s,%s,%s,%s,%s,%s)",
+                [(doc_id, s.start, s.page, s.heading, s.ocr, s.confidence) for s in doc.sections],
             )
             df: Counter[str] = Counter()
             rows = []
