@@ -146,6 +146,31 @@ def queries(nq: int) -> tuple[np.ndarray, list[str]]:
     return q, qs
 
 
+def synthetic_vectors(bases: np.ndarray, n: int, path: Path, noise: float, seed: int = 0) -> None:
+    """Write ``n`` synthetic-from-real unit vectors to ``path`` (.npy): a random base plus up to half
+    another, plus Gaussian noise shaped like the bases' covariance, normalised. Written aside, then renamed."""
+    rng = np.random.default_rng(seed)
+    mean = bases.mean(0)
+    cov = np.cov((bases - mean).T)
+    w, v = np.linalg.eigh(cov)
+    L = (v * np.sqrt(np.clip(w, 0, None))).astype(np.float32)  # cov = L L^T
+    tmp = path.with_suffix(".tmp.npy")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, DIM))
+    step = 100_000
+    for s in range(0, n, step):
+        m = min(step, n - s)
+        i = rng.integers(0, len(bases), m)
+        j = rng.integers(0, len(bases), m)
+        lam = rng.uniform(0, 0.5, (m, 1)).astype(np.float32)
+        z = rng.standard_normal((m, DIM), dtype=np.float32)
+        x = bases[i] + lam * bases[j] + noise * (z @ L.T)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        out[s : s + m] = x
+    out.flush()
+    del out
+    tmp.rename(path)
+
+
 def part_vectors(args) -> None:
     """Generate (or reuse) the corpus vectors, the query vectors and the exact top-100."""
     import faiss
@@ -156,25 +181,7 @@ def part_vectors(args) -> None:
     path = vec_path(n)
     t0 = time.perf_counter()
     if not path.exists():
-        rng = np.random.default_rng(0)
-        mean = bases.mean(0)
-        cov = np.cov((bases - mean).T)
-        w, v = np.linalg.eigh(cov)
-        L = (v * np.sqrt(np.clip(w, 0, None))).astype(np.float32)  # cov = L L^T
-        out = np.lib.format.open_memmap(path.with_suffix(".tmp.npy"), mode="w+", dtype=np.float32, shape=(n, DIM))
-        step = 100_000
-        for s in range(0, n, step):
-            m = min(step, n - s)
-            i = rng.integers(0, len(bases), m)
-            j = rng.integers(0, len(bases), m)
-            lam = rng.uniform(0, 0.5, (m, 1)).astype(np.float32)
-            z = rng.standard_normal((m, DIM), dtype=np.float32)
-            x = bases[i] + lam * bases[j] + args.noise * (z @ L.T)
-            x /= np.linalg.norm(x, axis=1, keepdims=True)
-            out[s : s + m] = x
-        out.flush()
-        del out
-        path.with_suffix(".tmp.npy").rename(path)
+        synthetic_vectors(bases, n, path, args.noise)
     gen_s = time.perf_counter() - t0
     x = np.load(path, mmap_mode="r")
     gt_path = SCALE / f"gt-{n}-{args.queries}.npz"

@@ -227,7 +227,6 @@ def real_bases(paragraphs: int):
 
 def part_inputs(args) -> None:
     """``vectors-N.npy`` as ``scale.part_vectors`` makes it (without its ground truth)."""
-    import numpy as np
 
     n = args.n
     path = scale.vec_path(n)
@@ -236,26 +235,7 @@ def part_inputs(args) -> None:
     if not path.exists():
         bases = scale.dedupe(real_bases(args.base_paragraphs))
         info["bases"] = len(bases)
-        rng = np.random.default_rng(0)
-        mean = bases.mean(0)
-        cov = np.cov((bases - mean).T)
-        w, v = np.linalg.eigh(cov)
-        L = (v * np.sqrt(np.clip(w, 0, None))).astype(np.float32)  # cov = L L^T
-        tmp = path.with_suffix(".tmp.npy")
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, DIM))
-        step = 100_000
-        for s in range(0, n, step):
-            m = min(step, n - s)
-            i = rng.integers(0, len(bases), m)
-            j = rng.integers(0, len(bases), m)
-            lam = rng.uniform(0, 0.5, (m, 1)).astype(np.float32)
-            z = rng.standard_normal((m, DIM), dtype=np.float32)
-            x = bases[i] + lam * bases[j] + args.noise * (z @ L.T)
-            x /= np.linalg.norm(x, axis=1, keepdims=True)
-            out[s : s + m] = x
-        out.flush()
-        del out
-        tmp.rename(path)
+        scale.synthetic_vectors(bases, n, path, args.noise)
     info["inputs_s"] = round(time.perf_counter() - t0, 1)
     write_part("inputs", n, info)
 
