@@ -288,7 +288,7 @@ def test_qa_serve_command_serves_the_ask_endpoint(seed_index, tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     with serving("--index", seed_index, "--docs", docs) as (url, log):
-        assert any("serving 1 documents" in line for line in log), "".join(log)
+        assert any("serving 1 document from" in line for line in log), "".join(log)
         result = Client(url, verbose=False, analytics_enabled=False).predict(JAPAN_Q, 5, "hybrid", api_name="/ask")
         assert result["answer"] == "$16 billion"
 

@@ -8,16 +8,13 @@ import gradio as gr
 
 from qa.config import SUPPORTED_SUFFIXES
 from qa.errors import QAError
+from qa.wording import plural
 
 from . import chat, render
 from .chat_tab import ChatTab
 from .service import Service
 
 TITLE = "Ask your documents"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def header_html(n_docs: int) -> str:

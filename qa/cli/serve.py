@@ -8,10 +8,17 @@ import socket
 import sys
 from pathlib import Path
 
-from qa.cli.common import docs_args, index_args, reader_arg, settings_from, threshold_arg
+from qa.cli.common import (
+    docs_args,
+    index_args,
+    reader_arg,
+    settings_from,
+    threshold_arg,
+)
 from qa.cli.mcp import MCP_WRITE_HELP
 from qa.errors import QAError
 from qa.settings import ENV_SERVE_AUTH, Settings
+from qa.wording import plural
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -142,7 +149,7 @@ def run(args, settings: Settings) -> int:
         print(f"MCP tools ({'read and write' if args.mcp_write else 'read-only'}) at "
               f"http://{args.host}:{args.port}{HTTP_PATH}", file=sys.stderr, flush=True)
     where = "loopback only" if is_loopback(args.host) else ("login required" if auth else "NO LOGIN")
-    print(f"serving {len(service.documents())} documents from {docs} at http://{args.host}:{args.port} "
+    print(f"serving {plural(len(service.documents()), 'document')} from {docs} at http://{args.host}:{args.port} "
           f"({where}); Ctrl-C to stop", file=sys.stderr, flush=True)
     try:
         launch(demo, host=args.host, port=args.port, auth=auth, max_file_mb=args.max_upload_mb,

@@ -23,6 +23,7 @@ from qa.index.store import REBUILD_ASKED, Index, Store, open_index
 from qa.ingest.chunker import Chunk, chunk_document
 from qa.ingest.documents import Document, Skipped, load_document, scan_folder
 from qa.settings import MB, Settings
+from qa.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class IndexReport:
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
-            f"{len(self.unchanged)} unchanged documents; {self.chunks} chunks in {self.documents} documents "
+            f"{len(self.unchanged)} unchanged documents; {plural(self.chunks, 'chunk')} in {plural(self.documents, 'document')} "
             f"(+{self.chunks_added} -{self.chunks_removed}); "
             + (f"{len(self.skipped)} files skipped (listed above); " if self.skipped else "")
             + (f"pages skipped in {len(self.skipped_pages)} files (listed above); " if self.skipped_pages else "")
