@@ -1,5 +1,6 @@
 """Small documents made on the fly for the tests (real files in real formats)."""
 
+import io
 from pathlib import Path
 
 MARKDOWN = """# Solar Orbiter
@@ -39,17 +40,32 @@ PDF_PAGES = [
 
 def make_pdf(path: Path, pages=PDF_PAGES, title: str | None = None) -> Path:
     """A PDF with a text layer, one page per text; ``title`` goes into its metadata."""
+    path.write_bytes(make_pdf_bytes(list(pages), title=title))
+    return path
+
+
+def make_pdf_bytes(pages: list[str], *, title: str | None = None, compress: bool = True, image: bool = False) -> bytes:
+    """A PDF with a text layer, one page per text (compressed or not); ``title`` goes into its metadata;
+    ``image`` adds a last page holding only a blank picture (a scan with nothing on it)."""
     from fpdf import FPDF
 
     pdf = FPDF()
+    pdf.set_compression(compress)
     if title:
         pdf.set_title(title)
     pdf.set_font("helvetica", size=12)
     for text in pages:
         pdf.add_page()
         pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
+    if image:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("L", (60, 20), 255).save(buffer, format="PNG")
+        pdf.add_page()
+        pdf.image(buffer, x=10, y=10, w=60)
+    return bytes(pdf.output())
+
 
 
 def make_corpus(folder: Path) -> Path:

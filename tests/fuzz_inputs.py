@@ -23,6 +23,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from tests import fixtures
 from tests.fuzzing import STUB_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -367,38 +368,17 @@ def mutate_bytes(draw, data: bytes) -> tuple[bytes, str]:
 PDF_PLANTED = "The granite observatory marker 4242 was planted here."
 
 
-def make_pdf_bytes(pages: list[str], *, title: str | None = None, compress: bool = True, image: bool = False) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_compression(compress)
-    if title:
-        pdf.set_title(title)
-    pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    if image:
-        from PIL import Image
-
-        buffer = io.BytesIO()
-        Image.new("L", (60, 20), 255).save(buffer, format="PNG")
-        pdf.add_page()
-        pdf.image(buffer, x=10, y=10, w=60)
-    return bytes(pdf.output())
-
-
 @cache
 def pdf_bases() -> dict[str, bytes]:
     """Real PDFs to mutate, each holding ``PDF_PLANTED``."""
     from pypdf import PdfReader, PdfWriter
 
-    two = make_pdf_bytes(["A first page about harbours.", PDF_PLANTED])
+    two = fixtures.make_pdf_bytes(["A first page about harbours.", PDF_PLANTED])
     bases = {
         "two-pages": two,
-        "titled": make_pdf_bytes([PDF_PLANTED], title="Fuzz Title"),
-        "uncompressed": make_pdf_bytes([PDF_PLANTED, "Second page."], compress=False),
-        "with-blank-scan": make_pdf_bytes([PDF_PLANTED], image=True),
+        "titled": fixtures.make_pdf_bytes([PDF_PLANTED], title="Fuzz Title"),
+        "uncompressed": fixtures.make_pdf_bytes([PDF_PLANTED, "Second page."], compress=False),
+        "with-blank-scan": fixtures.make_pdf_bytes([PDF_PLANTED], image=True),
     }
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(two)))
     writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
@@ -432,7 +412,7 @@ def pdf_files(draw) -> Case:
         planted = draw(planted_sentences())
         pages = draw(st.lists(st.text(st.sampled_from(alphabet("latin-1")), max_size=200), max_size=3))
         pages.insert(draw(st.integers(0, len(pages))), planted)
-        data = make_pdf_bytes(pages, compress=draw(st.booleans()))
+        data = fixtures.make_pdf_bytes(pages, compress=draw(st.booleans()))
         return Case(data, ".pdf", planted, note="fresh")
     name = draw(st.sampled_from(sorted(pdf_bases())))
     base = pdf_bases()[name]
@@ -701,13 +681,12 @@ def image_files(draw) -> Case:
 @cache
 def project_files() -> list[tuple[str, bytes]]:
     """(suffix, bytes) of documents the project itself holds or its tests make."""
-    from tests import fixtures
     from tests.test_formats import RTF
 
     files = [(p.suffix, p.read_bytes()) for p in sorted((ROOT / "seeds").glob("*.txt"))]
     files += [(".md", (ROOT / "README.md").read_bytes()), (".md", (ROOT / "docs" / "ARCHITECTURE.md").read_bytes()),
               (".md", fixtures.MARKDOWN.encode()), (".html", fixtures.HTML.encode()), (".rtf", RTF),
-              (".pdf", make_pdf_bytes(fixtures.PDF_PAGES))]
+              (".pdf", fixtures.make_pdf_bytes(fixtures.PDF_PAGES))]
     files += [(suffix, office_base(suffix)) for suffix in sorted(MAKERS)]
     files += [(".png", image_bases()["png"])]
     return files
