@@ -45,7 +45,7 @@ LOCK = ".lock"
 _GEN = re.compile(r"^gen-(\d{6,})$")
 # Files at most this big are hashed on every open; bigger ones when they are not the file that was hashed.
 FULL_CHECK_BYTES = 16 << 20
-# Names a writing library keeps for its own locking: never part of a generation.
+# Names a writing library (tantivy, ``lexical_index``) keeps for its own locking: never part of a generation.
 IGNORED_NAMES = frozenset({".tantivy-meta.lock", ".tantivy-writer.lock"})
 # Files a library replaces with a new copy rather than adding new files: a new generation copies them
 # (they are small) instead of linking, so that nothing the previous generation links can change.
@@ -83,6 +83,12 @@ def file_record(path: Path) -> dict:
     time) to tell later whether it is still the very file that was hashed."""
     st = path.stat()
     return {"sha256": sha256_file(path), "size": st.st_size, "inode": st.st_ino, "mtime_ns": st.st_mtime_ns}
+
+
+def same_file(record: dict, st: os.stat_result) -> bool:
+    """Whether the file ``st`` describes is still the one ``record`` (``file_record``) hashed: same inode,
+    modification time and size (anything that writes to it moves the modification time)."""
+    return (record.get("inode"), record.get("mtime_ns"), record.get("size")) == (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def generation_files(folder: Path) -> list[str]:
@@ -142,9 +148,9 @@ class IndexDir:
                 st = path.stat()
             except FileNotFoundError:
                 raise IndexCorrupt(f"index file {path} is missing; run: qa index --rebuild") from None
-            same = (st.st_ino, st.st_mtime_ns) == (record.get("inode"), record.get("mtime_ns"))
             if st.st_size != record.get("size") or (
-                (full or not same or st.st_size <= FULL_CHECK_BYTES) and sha256_file(path) != record.get("sha256")
+                (full or not same_file(record, st) or st.st_size <= FULL_CHECK_BYTES)
+                and sha256_file(path) != record.get("sha256")
             ):
                 raise IndexCorrupt(f"index file {path} is corrupted (checksum mismatch); run: qa index --rebuild")
 
@@ -249,9 +255,7 @@ class IndexDir:
             path = tmp / name
             st = path.stat()
             old = inherited.get(name)
-            if isinstance(old, dict) and (old.get("inode"), old.get("mtime_ns"), old.get("size")) == (
-                st.st_ino, st.st_mtime_ns, st.st_size
-            ):
+            if isinstance(old, dict) and same_file(old, st):
                 files[name] = old
                 continue
             _fsync(path)

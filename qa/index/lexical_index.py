@@ -23,12 +23,10 @@ from pathlib import Path
 import tantivy
 from tantivy import Occur, Query
 
+from qa.index.index_dir import IGNORED_NAMES
+
 TERMS = "terms"
 CHUNK = "chunk"
-# Files tantivy keeps for its own writer locking: never part of a generation's contents.
-LOCK_FILES = frozenset({".tantivy-meta.lock", ".tantivy-writer.lock"})
-# Written in place of the old copy by tantivy (atomic replace): a generation copies them instead of linking.
-REPLACED_FILES = frozenset({"meta.json", ".managed.json"})
 WRITER_HEAP = 64_000_000
 BM25_K1, BM25_B = 1.2, 0.75  # tantivy's constants (also the PostgreSQL store's)
 
@@ -124,7 +122,7 @@ class LexicalWriter:
             self.writer.wait_merging_threads()
         except ValueError as exc:
             raise OSError(f"cannot write the lexical index in {self.folder}: {exc}") from exc
-        for name in LOCK_FILES:
+        for name in IGNORED_NAMES:  # tantivy's lock files
             with_lock = self.folder / name
             if with_lock.exists():
                 os.unlink(with_lock)

@@ -102,13 +102,6 @@ def all_vectors(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
     return index.reconstruct_batch(ids), ids
 
 
-def _ivf(index: faiss.Index):
-    try:
-        return faiss.extract_index_ivf(index)
-    except RuntimeError:
-        return None
-
-
 class Segment:
     """One segment, read-only (published) or, for the one a build writes, writable."""
 
@@ -185,7 +178,7 @@ class Segment:
         if self._params is None:
             batch = faiss.IDSelectorBatch(self.deleted_chunks)
             selector = faiss.IDSelectorNot(batch)
-            ivf = _ivf(self.vectors)
+            ivf = vector_index.ivf_of(self.vectors)
             if ivf is not None:
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
             else:

@@ -29,7 +29,7 @@ import numpy as np
 
 from qa.config import ChunkerSettings
 from qa.errors import IndexCorrupt, IndexIncompatible
-from qa.index import lexical_index
+from qa.index import lexical_index, vector_index
 from qa.index.index_dir import IndexDir, incompatibility
 from qa.index.lexical_index import BM25_B, BM25_K1, LexicalIndex, LexicalWriter
 from qa.index.segment import Segment, file_names
@@ -63,13 +63,18 @@ def empty_state() -> dict:
             "terms_total": 0}
 
 
+def layout_of(manifest: dict):
+    """The store layout a generation's manifest records (1: before layouts were recorded)."""
+    state = manifest.get("store")
+    return state.get("layout") if isinstance(state, dict) else 1
+
+
 def store_state(manifest: dict) -> dict:
     """The store's part of a generation's manifest (why it cannot be read, if it cannot)."""
-    state = manifest.get("store")
-    if not isinstance(state, dict) or state.get("layout") != LAYOUT:
-        have = state.get("layout") if isinstance(state, dict) else 1
+    have = layout_of(manifest)
+    if have != LAYOUT:
         raise IndexIncompatible(f"index uses store layout {have}, this version uses {LAYOUT}; run: qa index --rebuild")
-    return state
+    return manifest["store"]
 
 
 class EmbeddedStore(Store):
@@ -173,7 +178,7 @@ class EmbeddedStore(Store):
     def _exact_bm25(self, query: list[str], ids: list[int]) -> dict[int, float]:
         """BM25 (k1 1.2, b 0.75, idf ln(1 + (N - n + 0.5) / (n + 0.5))) of these chunks with exact lengths."""
         n = self.n_chunks
-        total = self.state.get("terms_total")
+        total = self.state["terms_total"]
         if not ids or not n or not total:
             return {}
         df = self.lexical.document_frequencies(query)
@@ -190,8 +195,6 @@ class EmbeddedStore(Store):
         return out
 
     def describe_vectors(self) -> str:
-        from qa.index import vector_index
-
         parts = [vector_index.describe(seg.vectors) for seg in self.segments]
         if len(parts) == 1:
             return parts[0]
@@ -226,10 +229,14 @@ class EmbeddedStore(Store):
             self._writer = LexicalWriter(self.folder / LEXICAL_DIR)
         return self._writer
 
-    def _new_segment(self) -> Segment:
+    def _writable_segment(self) -> Segment:
+        """A new, empty segment under the next free name (not yet in ``segments``)."""
         name = f"seg-{self.state['next_segment']:06d}"
         self.state["next_segment"] += 1
-        seg = Segment(self.folder, name, writable=True)
+        return Segment(self.folder, name, writable=True)
+
+    def _new_segment(self) -> Segment:
+        seg = self._writable_segment()
         self.segments.append(seg)
         return seg
 
@@ -241,7 +248,7 @@ class EmbeddedStore(Store):
         writer = self._lexical_writer()
         seg, doc_id = found
         ids = seg.chunk_ids_of(doc_id)
-        self.state["terms_total"] = self.state.get("terms_total", 0) - seg.terms_of(doc_id)
+        self.state["terms_total"] -= seg.terms_of(doc_id)
         if seg is self._new:
             seg.remove_document(doc_id)
         else:
@@ -271,7 +278,7 @@ class EmbeddedStore(Store):
         chunk_terms = [terms(chunk.text) for chunk in chunks]
         self.state["next_doc_id"] += 1
         self.state["next_chunk_id"] += len(chunks)
-        self.state["terms_total"] = self.state.get("terms_total", 0) + sum(map(len, chunk_terms))
+        self.state["terms_total"] += sum(map(len, chunk_terms))
         new.add_document(doc, doc_id=doc_id, chunk_ids=chunk_ids, sha256=sha256, size=size, mtime=mtime,
                          indexed_at=indexed_at, chunks=chunks, chunk_vectors=chunk_vectors,
                          sentence_vectors=sentence_vectors, n_terms=[len(t) for t in chunk_terms])
@@ -299,8 +306,11 @@ class EmbeddedStore(Store):
         self.state["segments"] = [{"name": s.name, "deleted_docs": sorted(s.deleted_docs)} for s in self.segments]
 
     def _drop(self, seg: Segment) -> None:
+        """Close a segment, forget it and delete its files (from this folder only: other generations keep
+        their links)."""
         seg.close()
-        self.segments.remove(seg)
+        if seg in self.segments:
+            self.segments.remove(seg)
         for name in file_names(seg.name):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.folder / name)
@@ -320,16 +330,13 @@ class EmbeddedStore(Store):
 
     def _merge(self, run: list[Segment]) -> None:
         at = self.segments.index(run[0])
-        merged = Segment(self.folder, f"seg-{self.state['next_segment']:06d}", writable=True)
-        self.state["next_segment"] += 1
+        merged = self._writable_segment()
         for seg in run:
             merged.absorb(seg)
         for seg in run:
             self._drop(seg)
         if merged.empty():
-            merged.close()
-            for name in file_names(merged.name):
-                os.unlink(self.folder / name)
+            self._drop(merged)
             return
         merged.save()
         merged.close()
@@ -353,8 +360,7 @@ class EmbeddedBuild(Build):
 
     def store(self) -> EmbeddedStore:
         if self._store is None:
-            files = self.base_manifest.get("files", {}) if self.base is not None else {}
-            self._tmp = self.idx.start_generation(self.base, files)
+            self._tmp = self.idx.start_generation(self.base, self.base_manifest.get("files"))
             state = store_state(self.base_manifest) if self.base is not None else empty_state()
             self._store = EmbeddedStore(self._tmp, state, writable=True)
         return self._store
@@ -364,8 +370,7 @@ class EmbeddedBuild(Build):
         store.save()
         state = dict(store.state)
         store.close()
-        inherited = self.base_manifest.get("files", {}) if self.base is not None else {}
-        self.idx.publish(self._tmp, dict(manifest, store=state), inherited)
+        self.idx.publish(self._tmp, dict(manifest, store=state), self.base_manifest.get("files"))
         self._tmp = self._store = None
         self.idx.sweep()
 
@@ -445,6 +450,5 @@ class EmbeddedIndex(Index):
 
 def _layout_change(manifest: dict) -> str | None:
     """Why an index of an older layout is rebuilt (None: same layout)."""
-    state = manifest.get("store")
-    have = state.get("layout") if isinstance(state, dict) else 1
+    have = layout_of(manifest)
     return None if have == LAYOUT else f"index was built with store layout {have}, this version uses {LAYOUT}"

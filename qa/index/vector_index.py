@@ -92,7 +92,7 @@ def new_vector_index(n_expected: int = 0, dim: int = EMBED_DIM, exact_max: int =
     return index
 
 
-def _ivf(index: faiss.Index):
+def ivf_of(index: faiss.Index):
     """The IVF index inside ``index`` (itself, or wrapped), or None."""
     try:
         return faiss.extract_index_ivf(index)
@@ -111,7 +111,7 @@ def train(index: faiss.Index, sample: np.ndarray, seed: int = 0) -> None:
     if index.is_trained:
         return
     sample = np.asarray(sample, dtype=np.float32)
-    ivf = _ivf(index)
+    ivf = ivf_of(index)
     nlist = ivf.nlist if ivf is not None else 1
     if len(sample) < nlist:
         raise ValueError(f"need at least {nlist} training vectors for {nlist} lists, got {len(sample)}")
@@ -141,7 +141,7 @@ def build(vectors: np.ndarray, ids: np.ndarray, n_expected: int | None = None, e
 def configure_search(index: faiss.Index, nprobe: int | None = None) -> faiss.Index:
     """Set the search parameters of an index just read with ``faiss.read_index`` (``nprobe`` for IVF:
     ``choose_nprobe(nlist)`` unless given); returns the index. A no-op for an exact index."""
-    ivf = _ivf(index)
+    ivf = ivf_of(index)
     if ivf is not None:
         ivf.nprobe = nprobe if nprobe is not None else choose_nprobe(ivf.nlist)
     return index
@@ -157,7 +157,7 @@ def needs_rebuild(index: faiss.Index, n_now: int, exact_max: int = EXACT_MAX) ->
     """Whether the index kind no longer suits ``n_now`` vectors: an exact index grown past ``exact_max``,
     or an IVF index whose list count is off by more than 4x from ``choose_nlist(n_now)`` (or that has
     fallen back under ``exact_max / 2``)."""
-    ivf = _ivf(index)
+    ivf = ivf_of(index)
     if ivf is None:
         return not is_exact(n_now, exact_max)
     if n_now <= exact_max // 2:
@@ -168,7 +168,7 @@ def needs_rebuild(index: faiss.Index, n_now: int, exact_max: int = EXACT_MAX) ->
 
 def describe(index: faiss.Index) -> str:
     """One line: kind, size and search parameters, e.g. ``IVF4096,SQ8 (nprobe=64), 1000000 vectors``."""
-    ivf = _ivf(index)
+    ivf = ivf_of(index)
     if ivf is not None:
         inner = faiss.downcast_index(ivf)
         if isinstance(inner, faiss.IndexIVFScalarQuantizer):
