@@ -72,38 +72,68 @@ def featurize(tokenizer, examples: list[dict], max_len: int, stride: int, train:
             "example": np.array(mapping), "offsets": offsets}
 
 
-def evaluate(model, tokenizer, examples, args, device) -> dict:
+def predict(model, tokenizer, examples: list[dict], max_len: int, stride: int, batch: int, device) -> list[dict]:
+    """Per example, the reader's best span over its windows (``score``, character ``start`` / ``end``,
+    None where no window holds a span) and its "no answer" score: the lowest [CLS] start + end logit of
+    its windows, as SQuAD 2.0 readers compare them."""
     import torch
 
     from qa.answer.span_model import best_spans
-    from qa.evaluation.metrics import exact_match, f1
 
-    feats = featurize(tokenizer, examples, args.max_len, args.stride, train=False)
+    feats = featurize(tokenizer, examples, max_len, stride, train=False)
+    was_training = model.training
     model.eval()
-    preds: dict[int, tuple[float, int, int]] = {}
+    preds = [{"score": -math.inf, "start": None, "end": None, "null": math.inf} for _ in examples]
     n = len(feats["input_ids"])
     with torch.no_grad():
-        for b in range(0, n, args.eval_batch):
-            sl = slice(b, b + args.eval_batch)
-            batch = {k: torch.tensor(feats[k][sl], device=device) for k in ("input_ids", "attention_mask", "token_type_ids")}
+        for b in range(0, n, batch):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                out = model(**batch)
-            sl_logits = out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
-            for i in range(sl_logits[0].shape[0]):
-                f = b + i
-                cand = best_spans(sl_logits[0][i], sl_logits[1][i], feats["offsets"][f])
-                ex = int(feats["example"][f])
-                if cand[1] is not None and cand[0] > preds.get(ex, (-math.inf,))[0]:
-                    preds[ex] = cand
+                out = model(**_batch(feats, np.arange(n)[b : b + batch], device))
+            starts, ends = out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
+            for i in range(starts.shape[0]):
+                pred = preds[int(feats["example"][b + i])]
+                score, a, e = best_spans(starts[i], ends[i], feats["offsets"][b + i])
+                if a is not None and score > pred["score"]:
+                    pred.update(score=score, start=a, end=e)
+                pred["null"] = min(pred["null"], float(starts[i][0] + ends[i][0]))
+    model.train(was_training)
+    return preds
+
+
+def evaluate(model, tokenizer, examples, args, device) -> dict:
+    """SQuAD EM / F1 of the best span, the gold paragraph given."""
+    from qa.evaluation.metrics import exact_match, f1
+
+    preds = predict(model, tokenizer, examples, args.max_len, args.stride, args.eval_batch, device)
     em = f1s = 0.0
-    for i, ex in enumerate(examples):
+    for ex, p in zip(examples, preds):
         golds = [a["text"] for a in ex["answers"]]
-        _, s, e = preds.get(i, (None, 0, 0))
-        pred = ex["context"][s:e] if s is not None else ""
+        pred = ex["context"][p["start"]:p["end"]] if p["start"] is not None else ""
         em += exact_match(pred, golds)
         f1s += f1(pred, golds)
-    model.train()
     return {"em": em / len(examples), "f1": f1s / len(examples), "questions": len(examples)}
+
+
+def _batch(feats: dict, idx: np.ndarray, device) -> dict:
+    """The model inputs of windows ``idx``, cut to the longest of them (padding past it is wasted compute)."""
+    import torch
+
+    longest = int(feats["attention_mask"][idx].sum(axis=1).max())
+    return {k: torch.tensor(feats[k][idx][:, :longest], device=device)
+            for k in ("input_ids", "attention_mask", "token_type_ids")}
+
+
+def batches_by_length(order: np.ndarray, lengths: np.ndarray, batch: int, rng: np.random.Generator,
+                      pool: int = 50) -> list[np.ndarray]:
+    """``order`` cut into batches of windows of similar length: each run of ``pool`` batches is sorted
+    by length before it is cut, and the batches are then shuffled, so a batch pads little."""
+    out = []
+    for p in range(0, len(order), batch * pool):
+        run = order[p : p + batch * pool]
+        run = run[np.argsort(lengths[run], kind="stable")]
+        out.extend(run[b : b + batch] for b in range(0, len(run), batch))
+    rng.shuffle(out)
+    return out
 
 
 def add_arguments(ap) -> None:
@@ -123,6 +153,8 @@ def add_arguments(ap) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (then save)")
+    ap.add_argument("--freeze-embeddings", action="store_true",
+                    help="keep the word-piece embeddings as they are (faster on a CPU; less forgetting)")
 
 
 def main(argv=None) -> int:
@@ -151,6 +183,7 @@ def run(args) -> int:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     from qa.inference.model_files import embedder_weights
 
+    continued = args.base is not None
     if args.base is None:
         args.base = str(embedder_weights())
     out = Path(args.out)
@@ -177,6 +210,9 @@ def run(args) -> int:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "task": "extractive question answering (start/end span head)",
         "training_data": f"{Path(args.data).name}: {len(examples)} questions, {result.windows} windows",
+        "no_answer_examples": sum(e["impossible"] for e in examples),
+        "continued_from": Path(args.base).name if continued else None,
+        "frozen": "word-piece embeddings" if getattr(args, "freeze_embeddings", False) else None,
         "hyperparameters": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "warmup", "max_len", "stride",
                                                             "seed", "limit")},
         "final_loss": float(np.mean(result.losses[-200:])) if result.losses else None,
@@ -214,9 +250,15 @@ def train(model, feats: dict, args, out: Path, device) -> TrainResult:
     from tqdm import tqdm
 
     n = len(feats["input_ids"])
-    steps_per_epoch = math.ceil(n / args.batch)
+    if getattr(args, "freeze_embeddings", False):
+        model.get_input_embeddings().weight.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    rng = np.random.default_rng(args.seed)
+    lengths = feats["attention_mask"].sum(axis=1)
+    epochs = [batches_by_length(rng.permutation(n), lengths, args.batch, rng) for _ in range(math.ceil(args.epochs))]
+    steps_per_epoch = len(epochs[0])
     total_steps = max(1, int(steps_per_epoch * args.epochs))
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     state_file, ckpt_file = out / "checkpoint.json", out / "checkpoint.safetensors"
     step = 0
     if args.resume and state_file.exists():
@@ -224,8 +266,6 @@ def train(model, feats: dict, args, out: Path, device) -> TrainResult:
         model.load_state_dict(load_file(str(ckpt_file), device=str(device)))
         print(f"resumed at step {step}", file=sys.stderr)
     sched = _schedule(opt, total_steps, args.warmup, first=step)
-    rng = np.random.default_rng(args.seed)
-    orders = [rng.permutation(n) for _ in range(math.ceil(args.epochs))]
     model.train()
     bar = tqdm(total=total_steps, initial=step, unit="step", file=sys.stderr, mininterval=5)
     losses: list[float] = []
@@ -236,13 +276,13 @@ def train(model, feats: dict, args, out: Path, device) -> TrainResult:
             print(f"time limit: stopping at step {step} of {total_steps}", file=sys.stderr)
             break
         epoch, pos = divmod(step, steps_per_epoch)
-        idx = orders[epoch][pos * args.batch : (pos + 1) * args.batch]
-        batch = {k: torch.tensor(feats[k][idx], device=device) for k in ("input_ids", "attention_mask", "token_type_ids")}
+        idx = epochs[epoch][pos]
+        batch = _batch(feats, idx, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             out_ = model(**batch, start_positions=torch.tensor(feats["start"][idx], device=device),
                          end_positions=torch.tensor(feats["end"][idx], device=device))
         out_.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
@@ -263,17 +303,26 @@ def model_card(c: dict) -> str:
     score = (f"EM {100 * ev['em']:.1f} / F1 {100 * ev['f1']:.1f} on {ev['questions']} questions of {ev['data']}, "
              "gold paragraph given") if ev.get("em") is not None else "not evaluated"
     hp = ", ".join(f"{k}={v}" for k, v in c["hyperparameters"].items())
+    tuned = "all 6 layers fine-tuned" + (f" ({c['frozen']} frozen)" if c.get("frozen") else "")
+    if c.get("continued_from"):
+        tuned += f", continuing from the reader in `{c['continued_from']}`"
+    if c.get("no_answer_examples"):
+        limits = (f"{c['no_answer_examples']} of the questions are paired with a passage that does not answer them "
+                  "(target: [CLS], as SQuAD 2.0 readers are trained), so the [CLS] score says \"no answer here\"; "
+                  "the engine still decides \"not found\" from its calibrated confidence, which reads that score.")
+    else:
+        limits = ("it always proposes a span (it was not trained to abstain),\n"
+                  "  so the engine decides \"not found\" from its own calibrated confidence.")
     return f"""# Span reader: {c['base_model']} fine-tuned for extractive QA
 
 - Task: {c['task']}. Input: `[CLS] question [SEP] passage [SEP]`, at most {c['hyperparameters']['max_len']} word pieces.
-- Base model: {c['base_model']} (Apache-2.0), all 6 layers fine-tuned, plus a 384x2 linear head.
+- Base model: {c['base_model']} (Apache-2.0), {tuned}, plus a 384x2 linear head.
 - Training data: {c['training_data']} (SQuAD v1.1 train, CC BY-SA 4.0).
 - Hyperparameters: {hp}; AdamW (weight decay 0.01), linear warm-up and decay, bf16 autocast on GPU.
 - Score: {score}.
 - Training time: {c['train_seconds']} s of training ({c['total_seconds']} s in all) on {c['hardware']}, torch {c['torch']}.
 - Weights: {c['dtype']}. Made by `qa train-reader` (see qa/training/span_reader.py).
-- Limits: trained on English Wikipedia paragraphs; it always proposes a span (it was not trained to abstain),
-  so the engine decides "not found" from its own calibrated confidence.
+- Limits: trained on English Wikipedia paragraphs; {limits}
 """
 
 
