@@ -96,8 +96,13 @@ def fit(X: np.ndarray, y: np.ndarray) -> dict:
 
 
 def report(model: dict, X: np.ndarray, y: np.ndarray) -> dict:
-    z = ((X - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["weights"]) + model["bias"]
-    p = 1 / (1 + np.exp(-z))
+    """In-sample calibration, with the confidence the engine computes (``LogisticCalibration``: an unknown
+    signal counts as average)."""
+    from qa.answer.confidence import LogisticCalibration
+
+    calibration = LogisticCalibration(tuple(model["features"]), np.array(model["mean"]), np.array(model["scale"]),
+                                      np.array(model["weights"]), model["bias"])
+    p = np.array([calibration(x) for x in X])
     r = calibration_report(p.tolist(), y.astype(bool).tolist(), [True] * len(y))
     return {k: r[k] for k in ("ece", "aurc", "answered_accuracy")} | {"questions": len(y)}
 
@@ -139,7 +144,7 @@ def main() -> None:
         model["fitted_by"] = ("python bench/fit_confidence.py --train-dir DIR --amazon-dir DIR --write "
                               f"(--articles {args.articles} --train-questions {args.train_questions} --negatives {args.negatives} "
                               f"--amazon-questions {args.amazon_questions} --seed {args.seed})")
-        model["data"] = {name: {"questions": int(len(s[1])), "right": int(s[1].sum())} for name, s in sets.items()}
+        model["data"] = {name: {"questions": len(s[1]), "right": int(s[1].sum())} for name, s in sets.items()}
         CALIBRATION.write_text(json.dumps(model, indent=1) + "\n")
         print(f"wrote {CALIBRATION}")
 

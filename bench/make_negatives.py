@@ -12,6 +12,17 @@ question (``is_impossible``: the reader learns to point at [CLS], as SQuAD 2.0 r
 
 Dense vectors come from the shipped all-MiniLM-L6-v2 (on a GPU when there is one: about a minute for
 the 18,896 train paragraphs there, ~15 minutes on 2 CPU cores).
+
+``--windows`` (the CPU recipe): instead of whole paragraphs, the examples are the *windows the engine's
+reader reads at question time* (a sentence with its neighbours, at most 800 characters: see
+``qa.answer.reader.Reader._window``), ~4x shorter than a paragraph, so a CPU trains on ~4x more questions
+per hour. Per question: one window holding its answer; the window of its own paragraph that shares most
+words with the question but holds no gold answer (the reader's usual mistake: the right topic, the wrong
+sentence); with probability ``--hard-other``, the same from the best TF-IDF match among the other
+paragraphs; with probability ``--random``, a random window of a random paragraph.
+
+    .venv/bin/python bench/make_negatives.py ../shared/data/squad-v1.1-train.reconstructed.json.gz \\
+        --windows --limit 16000 --out bench/out/squad-train-windows.json.gz
 """
 
 from __future__ import annotations
@@ -81,6 +92,72 @@ def negatives_for(i: int, own: int, golds: list[str], contexts: list[str], ranke
     return picked[:hard]
 
 
+def reader_windows(context: str) -> list[tuple[int, int]]:
+    """The (start, end) of each window the reader would read in ``context``: every sentence with its
+    neighbours, or alone where that runs past ``MAX_WINDOW_CHARS`` (as ``Reader._window`` cuts them)."""
+    from qa.answer.reader import MAX_WINDOW_CHARS
+    from qa.ingest.sentences import split_sentences
+
+    spans = split_sentences(context)
+    out: dict[tuple[int, int], None] = {}
+    for j, (s, e) in enumerate(spans):
+        a, b = spans[max(j - 1, 0)][0], spans[min(j + 1, len(spans) - 1)][1]
+        out[(a, b) if b - a <= MAX_WINDOW_CHARS else (s, e)] = None
+    return list(out)
+
+
+def _words(text: str) -> set[str]:
+    from qa.ingest.lexical import query_terms
+
+    return set(query_terms(text))
+
+
+def closest_window(context: str, question_words: set[str], golds: list[str]) -> tuple[int, int] | None:
+    """The window of ``context`` sharing most question words that holds none of the gold answer texts."""
+    best, best_overlap = None, -1
+    for a, b in reader_windows(context):
+        text = context[a:b]
+        if any(g and g in text for g in golds):
+            continue
+        overlap = len(question_words & _words(text))
+        if overlap > best_overlap:
+            best, best_overlap = (a, b), overlap
+    return best
+
+
+def window_examples(contexts: list[str], questions: list[tuple[int, dict]], lexical: np.ndarray, rng: random.Random,
+                    hard_other: float, random_share: float) -> list[dict]:
+    """SQuAD-format paragraphs, one per example: a window holding the answer, then negatives (see the top)."""
+    out = []
+    for i, (own, qa) in enumerate(questions):
+        golds = [a["text"] for a in qa["answers"]]
+        context, answer = contexts[own], qa["answers"][0]
+        a_start, a_end = answer["answer_start"], answer["answer_start"] + len(answer["text"])
+        holding = [(a, b) for a, b in reader_windows(context) if a <= a_start and a_end <= b]
+        if holding:
+            a, b = rng.choice(holding)
+            out.append({"context": context[a:b], "qas": [{
+                "id": qa["id"], "question": qa["question"],
+                "answers": [{"text": answer["text"], "answer_start": a_start - a}]}]})
+        words = _words(qa["question"])
+        sources = [(own, "in")]
+        if rng.random() < hard_other:
+            other = negatives_for(i, own, golds, contexts, [lexical], 1)
+            sources += [(p, "other") for p in other]
+        if rng.random() < random_share:
+            sources.append((rng.randrange(len(contexts)), "random"))
+        for p, kind in sources:
+            if kind == "random":
+                windows = [w for w in reader_windows(contexts[p]) if not any(g and g in contexts[p][w[0]:w[1]] for g in golds)]
+                window = rng.choice(windows) if windows and p != own else None
+            else:
+                window = closest_window(contexts[p], words, golds)
+            if window is not None:
+                out.append({"context": contexts[p][window[0]:window[1]], "qas": [{
+                    "id": f"{qa['id']}-{kind}", "question": qa["question"], "answers": [], "is_impossible": True}]})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data")
@@ -89,12 +166,24 @@ def main() -> None:
     ap.add_argument("--random", type=float, default=0.3, help="chance of one random negative per question")
     ap.add_argument("--limit", type=int, default=None, help="only the first N questions (smoke runs)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--windows", action="store_true", help="reader windows instead of paragraphs (see above)")
+    ap.add_argument("--hard-other", type=float, default=0.5,
+                    help="--windows: chance of a negative window from another paragraph")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     data = load(args.data)
     contexts, questions = paragraphs_and_questions(data)
+    if args.windows:  # a random sample of questions (the first N would be a few articles only)
+        rng.shuffle(questions)
     questions = questions[: args.limit] if args.limit else questions
     texts = [qa["question"] for _, qa in questions]
+    if args.windows:
+        paragraphs = window_examples(contexts, questions, lexical_neighbours(contexts, texts, 10), rng,
+                                     args.hard_other, args.random)
+        write(args.out, {"version": "squad-v1.1-train-reader-windows", "data": [{"title": "windows", "paragraphs": paragraphs}]})
+        n_neg = sum(1 for p in paragraphs if p["qas"][0].get("is_impossible"))
+        print(f"{len(questions)} questions -> {len(paragraphs) - n_neg} answer windows, {n_neg} negative windows -> {args.out}")
+        return
     ranked = [lexical_neighbours(contexts, texts, 10)]
     if args.hard > 1:
         ranked.append(dense_neighbours(contexts, texts, 10))
@@ -114,11 +203,15 @@ def main() -> None:
                                                  for c in sorted(kept)]}]
     out_data.append({"title": "negatives", "paragraphs": [{"context": contexts[p], "qas": qs}
                                                           for p, qs in sorted(negatives.items())]})
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(args.out, "wt", encoding="utf-8") as f:
-        json.dump({"version": "squad-v1.1-train+negatives", "data": out_data}, f)
+    write(args.out, {"version": "squad-v1.1-train+negatives", "data": out_data})
     n_neg = sum(len(v) for v in negatives.values())
     print(f"{len(questions)} questions, {n_neg} negatives on {len(negatives)} paragraphs -> {args.out}")
+
+
+def write(path: str, data: dict) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(data, f)
 
 
 if __name__ == "__main__":
