@@ -33,6 +33,31 @@ def test_span_reader_finds_answers_inside_passages():
     assert "Kazakhstan and Uzbekistan" in passages[spans[0].passage][spans[0].start:spans[0].end]
 
 
+@pytest.mark.parametrize("question,passage", [
+    ("When was Solar Orbiter launched?",
+     "Solar Orbiter made its first close approach to the Sun on 26 March 2022, passing inside the orbit of Mercury."),
+    ("Who designed the Eiffel Tower?",
+     "The Eiffel Tower was repainted in 2022 by a team of 50 painters led by Jean Dupont."),
+    ("What is the capital of Australia?",
+     "Sydney is the largest city in Australia, with a population of over five million people."),
+    ("How tall is Mount Everest?",
+     "Mount Everest lies on the border between Nepal and China, and its first ascent was in 1953."),
+])
+def test_the_reader_says_when_a_passage_does_not_answer(question, passage):
+    """Trained with negatives, its [CLS] ("no answer here") score beats its best span in a passage on the
+    question's topic that holds an answer of the right kind to another question. (The reader trained
+    without negatives quoted "26 March 2022", "Jean Dupont" and "Sydney" here with its [CLS] score
+    ~17 below the span's.)"""
+    (span,) = SpanReader().spans(question, [passage])
+    assert span.null_score > span.score, (passage[span.start:span.end], span.score, span.null_score)
+
+
+def test_the_reader_still_answers_where_the_passage_does():
+    on = "Solar Orbiter was launched on 10 February 2020 from Cape Canaveral aboard an Atlas V rocket."
+    (hit,) = SpanReader().spans("When was Solar Orbiter launched?", [on])
+    assert hit.score > hit.null_score and "10 February 2020" in on[hit.start:hit.end]
+
+
 @pytest.fixture(scope="module")
 def heuristic(seed_index, embedder):
     return Answerer(seed_index, embedder=embedder, reader="heuristic")
