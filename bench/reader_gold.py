@@ -3,7 +3,10 @@
 answer" (its [CLS] score beats its best span) for the questions the paragraph cannot answer and for
 those it can.
 
-    .venv/bin/python bench/reader_gold.py [--weights DIR ...] [--limit 2000] [--json]
+    .venv/bin/python bench/reader_gold.py [--weights DIR ...] [--limit 2000] [--json] [--card]
+
+``--card`` records the SQuAD v1.1 score in each reader's model card (training.json and README.md), for a
+reader trained without ``--eval``.
 
 Default weights: the shipped reader (qa/models/span-reader). Torch, float32, 384 word pieces with a
 stride of 128, as the reader was trained and scored; one thread unless OMP_NUM_THREADS says more.
@@ -70,11 +73,24 @@ def main() -> None:
     ap.add_argument("--weights", type=Path, nargs="+", default=[ROOT / "qa" / "models" / "span-reader"])
     ap.add_argument("--limit", type=int, default=2000, help="questions per set (random, seed 0); 0: all")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--card", action="store_true", help="write the SQuAD v1.1 score into the model card")
     args = ap.parse_args()
     for w in args.weights:
         result = score(w, args.limit or None)
         print(json.dumps(result) if args.json else json.dumps(result, indent=1))
         sys.stdout.flush()
+        if args.card:
+            write_card(w, result["squad_v1"])
+
+
+def write_card(weights: Path, squad_v1: dict) -> None:
+    from qa.training.span_reader import model_card
+
+    card = json.loads((weights / "training.json").read_text())
+    card["eval"] = {"data": "squad-v1.1-dev.json.gz", "em": squad_v1["em"], "f1": squad_v1["f1"],
+                    "questions": squad_v1["questions"]}
+    (weights / "training.json").write_text(json.dumps(card, indent=2))
+    (weights / "README.md").write_text(model_card(card))
 
 
 if __name__ == "__main__":

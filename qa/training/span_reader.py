@@ -205,7 +205,8 @@ def run(args) -> int:
         print(f"gold-paragraph eval: EM {scores['em']:.4f} F1 {scores['f1']:.4f} on {scores['questions']}", file=sys.stderr)
 
     model.half().save_pretrained(out, safe_serialization=True)
-    hardware = torch.cuda.get_device_name(0) if device.type == "cuda" else f"CPU ({platform.processor() or 'unknown'})"
+    hardware = (torch.cuda.get_device_name(0) if device.type == "cuda"
+                else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)")
     card = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "task": "extractive question answering (start/end span head)",
@@ -303,6 +304,7 @@ def model_card(c: dict) -> str:
     score = (f"EM {100 * ev['em']:.1f} / F1 {100 * ev['f1']:.1f} on {ev['questions']} questions of {ev['data']}, "
              "gold paragraph given") if ev.get("em") is not None else "not evaluated"
     hp = ", ".join(f"{k}={v}" for k, v in c["hyperparameters"].items())
+    history = f"\n- Before that: {c['history']}" if c.get("history") else ""
     tuned = "all 6 layers fine-tuned" + (f" ({c['frozen']} frozen)" if c.get("frozen") else "")
     if c.get("continued_from"):
         tuned += f", continuing from the reader in `{c['continued_from']}`"
@@ -317,7 +319,7 @@ def model_card(c: dict) -> str:
 
 - Task: {c['task']}. Input: `[CLS] question [SEP] passage [SEP]`, at most {c['hyperparameters']['max_len']} word pieces.
 - Base model: {c['base_model']} (Apache-2.0), {tuned}, plus a 384x2 linear head.
-- Training data: {c['training_data']} (SQuAD v1.1 train, CC BY-SA 4.0).
+- Training data: {c['training_data']} (SQuAD v1.1 train, CC BY-SA 4.0).{history}
 - Hyperparameters: {hp}; AdamW (weight decay 0.01), linear warm-up and decay, bf16 autocast on GPU.
 - Score: {score}.
 - Training time: {c['train_seconds']} s of training ({c['total_seconds']} s in all) on {c['hardware']}, torch {c['torch']}.
