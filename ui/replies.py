@@ -4,7 +4,7 @@ How sure a reply looks follows the reader's calibrated confidence (docs/BENCHMAR
 below the engine's threshold the answer is "not found"; from there up to ``SURE_LEVEL`` it is a
 *possible* answer, shown tentatively with the reader's next candidates; from ``SURE_LEVEL`` on it is
 shown as an answer. At 0.8 about 9 in 10 answers given were right on SQuAD v1.1 and on product reviews
-(8 in 10 at the default threshold 0.7).
+(8 in 10 at the default threshold 0.6).
 
 Every place a reply points to (the answer, each ``[n]``, each other candidate, each closest passage) is
 a link to ``#qa-jump-R-K``: R the reply's index in the chat, K ``c`` (citation), ``a`` (other candidate)
