@@ -19,7 +19,8 @@ reader reads at question time* (a sentence with its neighbours, at most 800 char
 per hour. Per question: one window holding its answer; the window of its own paragraph that shares most
 words with the question but holds no gold answer (the reader's usual mistake: the right topic, the wrong
 sentence); with probability ``--hard-other``, the same from the best TF-IDF match among the other
-paragraphs; with probability ``--random``, a random window of a random paragraph.
+paragraphs; with probability ``--random``, a random window of a random paragraph. ``--paragraphs N``
+adds N more questions with their whole paragraph, so that long passages stay read as well as before.
 
     .venv/bin/python bench/make_negatives.py ../shared/data/squad-v1.1-train.reconstructed.json.gz \\
         --windows --limit 16000 --out bench/out/squad-train-windows.json.gz
@@ -169,20 +170,25 @@ def main() -> None:
     ap.add_argument("--windows", action="store_true", help="reader windows instead of paragraphs (see above)")
     ap.add_argument("--hard-other", type=float, default=0.5,
                     help="--windows: chance of a negative window from another paragraph")
+    ap.add_argument("--paragraphs", type=int, default=0,
+                    help="--windows: also N other questions with their whole paragraph (keeps long passages read well)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     data = load(args.data)
     contexts, questions = paragraphs_and_questions(data)
     if args.windows:  # a random sample of questions (the first N would be a few articles only)
         rng.shuffle(questions)
+    questions_all = questions
     questions = questions[: args.limit] if args.limit else questions
     texts = [qa["question"] for _, qa in questions]
     if args.windows:
         paragraphs = window_examples(contexts, questions, lexical_neighbours(contexts, texts, 10), rng,
                                      args.hard_other, args.random)
+        whole = questions_all[len(questions) : len(questions) + args.paragraphs]
+        paragraphs += [{"context": contexts[own], "qas": [qa]} for own, qa in whole]
         write(args.out, {"version": "squad-v1.1-train-reader-windows", "data": [{"title": "windows", "paragraphs": paragraphs}]})
         n_neg = sum(1 for p in paragraphs if p["qas"][0].get("is_impossible"))
-        print(f"{len(questions)} questions -> {len(paragraphs) - n_neg} answer windows, {n_neg} negative windows -> {args.out}")
+        print(f"{len(questions)} questions -> {len(paragraphs) - n_neg} passages with the answer, {n_neg} negative windows -> {args.out}")
         return
     ranked = [lexical_neighbours(contexts, texts, 10)]
     if args.hard > 1:
