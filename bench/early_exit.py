@@ -42,7 +42,7 @@ def main() -> None:
     rows = [r for r in seen if r]
     print(provenance()["commit"], f"{len(rows)} questions read; best span in the first window: "
           f"{sum(r[0][0] == 0 for r in rows) / len(rows):.2f}")
-    for margin in (4, 6, 8, 10, 12, 14):
+    for margin in (0, 1, 2, 3, 4, 6, 8, 10, 12, 14):
         stop = [r for r in rows if any(p == 0 and s - n >= margin for p, s, n in r)]
         changed = sum(r[0][0] != 0 for r in stop)
         print(f"margin {margin}: stops early {len(stop) / len(rows):.2f}, answer changes {changed / len(rows):.4f}")
