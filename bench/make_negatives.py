@@ -15,7 +15,7 @@ the 18,896 train paragraphs there, ~15 minutes on 2 CPU cores).
 
 ``--windows`` (the CPU recipe): instead of whole paragraphs, the examples are the *windows the engine's
 reader reads at question time* (a sentence with its neighbours, at most 800 characters: see
-``qa.answer.reader.Reader._window``), ~4x shorter than a paragraph, so a CPU trains on ~4x more questions
+``qa.answer.reader.window_bounds``), ~4x shorter than a paragraph, so a CPU trains on ~4x more questions
 per hour. Per question: one window holding its answer; the window of its own paragraph that shares most
 words with the question but holds no gold answer (the reader's usual mistake: the right topic, the wrong
 sentence); with probability ``--hard-other``, the same from the best TF-IDF match among the other
@@ -87,24 +87,24 @@ def negatives_for(i: int, own: int, golds: list[str], contexts: list[str], ranke
     for ranking in ranked:
         for p in ranking[i]:
             p = int(p)
-            if p != own and p not in picked and not any(g and g in contexts[p] for g in golds):
+            if p != own and p not in picked and not holds_gold(contexts[p], golds):
                 picked.append(p)
                 break
     return picked[:hard]
 
 
 def reader_windows(context: str) -> list[tuple[int, int]]:
-    """The (start, end) of each window the reader would read in ``context``: every sentence with its
-    neighbours, or alone where that runs past ``MAX_WINDOW_CHARS`` (as ``Reader._window`` cuts them)."""
-    from qa.answer.reader import MAX_WINDOW_CHARS
+    """The (start, end) of each window the reader would read in ``context`` (``reader.window_bounds``
+    around each sentence), without repeats."""
+    from qa.answer.reader import window_bounds
     from qa.ingest.sentences import split_sentences
 
     spans = split_sentences(context)
-    out: dict[tuple[int, int], None] = {}
-    for j, (s, e) in enumerate(spans):
-        a, b = spans[max(j - 1, 0)][0], spans[min(j + 1, len(spans) - 1)][1]
-        out[(a, b) if b - a <= MAX_WINDOW_CHARS else (s, e)] = None
-    return list(out)
+    return list(dict.fromkeys(window_bounds(spans, j) for j in range(len(spans))))
+
+
+def holds_gold(text: str, golds: list[str]) -> bool:
+    return any(g and g in text for g in golds)
 
 
 def _words(text: str) -> set[str]:
@@ -118,7 +118,7 @@ def closest_window(context: str, question_words: set[str], golds: list[str]) -> 
     best, best_overlap = None, -1
     for a, b in reader_windows(context):
         text = context[a:b]
-        if any(g and g in text for g in golds):
+        if holds_gold(text, golds):
             continue
         overlap = len(question_words & _words(text))
         if overlap > best_overlap:
@@ -149,7 +149,7 @@ def window_examples(contexts: list[str], questions: list[tuple[int, dict]], lexi
             sources.append((rng.randrange(len(contexts)), "random"))
         for p, kind in sources:
             if kind == "random":
-                windows = [w for w in reader_windows(contexts[p]) if not any(g and g in contexts[p][w[0]:w[1]] for g in golds)]
+                windows = [w for w in reader_windows(contexts[p]) if not holds_gold(contexts[p][w[0]:w[1]], golds)]
                 window = rng.choice(windows) if windows and p != own else None
             else:
                 window = closest_window(contexts[p], words, golds)

@@ -30,9 +30,8 @@ def score(weights: Path, limit: int | None) -> dict:
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from qa.evaluation.metrics import exact_match, f1
     from qa.inference.model_files import embedder_weights
-    from qa.training.span_reader import load_squad, predict
+    from qa.training.span_reader import load_squad, predict, squad_scores
 
     tokenizer = AutoTokenizer.from_pretrained(str(embedder_weights()))
     model = AutoModelForQuestionAnswering.from_pretrained(str(weights), dtype=torch.float32)
@@ -41,11 +40,8 @@ def score(weights: Path, limit: int | None) -> dict:
     t0 = time.time()
     dev = load_squad(DATA / "squad-v1.1-dev.json.gz", limit, 0)
     preds = predict(model, tokenizer, dev, 384, 128, 64, device)
-    texts = [ex["context"][p["start"]:p["end"]] if p["start"] is not None else "" for ex, p in zip(dev, preds)]
-    golds = [[a["text"] for a in ex["answers"]] for ex in dev]
-    out["squad_v1"] = {"questions": len(dev),
-                       "em": round(float(np.mean([exact_match(t, g) for t, g in zip(texts, golds)])), 4),
-                       "f1": round(float(np.mean([f1(t, g) for t, g in zip(texts, golds)])), 4),
+    scores = squad_scores(dev, preds)
+    out["squad_v1"] = {"questions": len(dev), "em": round(scores["em"], 4), "f1": round(scores["f1"], 4),
                        "says_no_answer": round(float(np.mean([p["null"] > p["score"] for p in preds])), 4)}
     v2 = load_squad(DATA / "squad-v2.0-dev.json.gz", limit, 0)
     preds = predict(model, tokenizer, v2, 384, 128, 64, device)

@@ -97,8 +97,12 @@ class Reader:
     def _window(s: SentenceScore) -> tuple[str, int, SentenceScore]:
         """The sentence with its neighbours in its chunk (alone if that is too long): text, start, sentence."""
         spans = s.chunk.sentences
-        j = spans.index((s.start, s.end))
-        a, b = spans[max(j - 1, 0)][0], spans[min(j + 1, len(spans) - 1)][1]
-        if b - a > MAX_WINDOW_CHARS:
-            a, b = s.start, s.end
+        a, b = window_bounds(spans, spans.index((s.start, s.end)))
         return s.chunk.text[a - s.chunk.start : b - s.chunk.start], a, s
+
+
+def window_bounds(spans: list[tuple[int, int]], j: int) -> tuple[int, int]:
+    """What the trained reader reads around sentence ``j`` of ``spans``: the sentence with its neighbours,
+    or the sentence alone where that would run past ``MAX_WINDOW_CHARS``."""
+    a, b = spans[max(j - 1, 0)][0], spans[min(j + 1, len(spans) - 1)][1]
+    return (a, b) if b - a <= MAX_WINDOW_CHARS else spans[j]

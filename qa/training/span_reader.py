@@ -102,9 +102,13 @@ def predict(model, tokenizer, examples: list[dict], max_len: int, stride: int, b
 
 def evaluate(model, tokenizer, examples, args, device) -> dict:
     """SQuAD EM / F1 of the best span, the gold paragraph given."""
+    return squad_scores(examples, predict(model, tokenizer, examples, args.max_len, args.stride, args.eval_batch, device))
+
+
+def squad_scores(examples: list[dict], preds: list[dict]) -> dict:
+    """EM / F1 of ``predict``'s best spans against the examples' gold answers."""
     from qa.evaluation.metrics import exact_match, f1
 
-    preds = predict(model, tokenizer, examples, args.max_len, args.stride, args.eval_batch, device)
     em = f1s = 0.0
     for ex, p in zip(examples, preds):
         golds = [a["text"] for a in ex["answers"]]
@@ -213,7 +217,7 @@ def run(args) -> int:
         "training_data": f"{Path(args.data).name}: {len(examples)} questions, {result.windows} windows",
         "no_answer_examples": sum(e["impossible"] for e in examples),
         "continued_from": Path(args.base).name if continued else None,
-        "frozen": "word-piece embeddings" if getattr(args, "freeze_embeddings", False) else None,
+        "frozen": "word-piece embeddings" if args.freeze_embeddings else None,
         "hyperparameters": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "warmup", "max_len", "stride",
                                                             "seed", "limit")},
         "final_loss": float(np.mean(result.losses[-200:])) if result.losses else None,
@@ -251,7 +255,7 @@ def train(model, feats: dict, args, out: Path, device) -> TrainResult:
     from tqdm import tqdm
 
     n = len(feats["input_ids"])
-    if getattr(args, "freeze_embeddings", False):
+    if args.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     rng = np.random.default_rng(args.seed)
