@@ -243,6 +243,12 @@ def test_cli_eval_json_on_the_two_article_slice(tmp_path):
         ece = sum(b["questions"] / 30 * abs(b["accuracy"] - b["mean_confidence"]) for b in bins if b["questions"])
         assert m["ece"] == pytest.approx(ece, abs=1e-3) and 0.0 <= m["aurc"] <= 1.0
         assert 0.0 <= m["answered"] <= 1.0 and (m["answered_accuracy"] is None or 0 <= m["answered_accuracy"] <= 1)
+        # by form of question: every question in one form, and the F1s re-add to the mode's
+        forms = m["by_question_form"]
+        assert sum(f["questions"] for f in forms.values()) == 30
+        assert sum(f["questions"] * f["f1"] for f in forms.values()) / 30 == pytest.approx(m["f1"], abs=1e-3)
+        assert all(f["f1"] <= f["span_f1"] + 1e-9 for f in forms.values())  # a threshold only takes answers away
+    assert "| hybrid | what |" in r.stderr
 
     # the per-question lines re-add to the reported figures
     lines = [json.loads(line) for line in details.read_text().splitlines()]

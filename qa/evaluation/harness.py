@@ -24,6 +24,9 @@ definitions):
   questions; null when there were none) and ``noanswer_recall`` (of the impossible questions, the
   share answered "not found"); recall, sentence and citation accuracy then count answerable
   questions only, EM / F1 all of them (``em_answerable`` / ``f1_answerable`` for the answerable ones);
+- ``by_question_form`` (``qa.evaluation.question_forms``): per form of question (what, which, who, when,
+  where, how many / much, how, why, yes / no, other): questions, ``f1``, ``span_f1`` (the best span's,
+  given or not) and the mean words of the best span and of the gold answers (does the length fit?);
 - latency: the engine's own ``timings_ms`` per question, warm (one untimed question first), p50 / p95
   of the total and of each stage (embed, dense, bm25, fuse, search = dense + bm25 + fuse, read);
 - the index build: seconds, embedding seconds and chunks per second.
@@ -56,6 +59,7 @@ from qa.evaluation.metrics import (
     sentence_hit,
     sentence_in_paragraph_hit,
 )
+from qa.evaluation.question_forms import by_form
 from qa.evaluation.squad import (
     Question,
     SquadSet,
@@ -307,6 +311,8 @@ def summarize(scored: list[Scored], *, n_passages: int, v2: bool) -> dict:
     # AURC over the best spans: selective answering over every threshold at once
     out.update(calibration_report(confidences, [s.correct for s in scored], [s.given for s in scored], span_right))
     out["ece_span"] = _round(expected_calibration_error(confidences, span_right))
+    out["by_question_form"] = by_form([(s.question.question, s.f1, s.span_f1, s.answer.answer if s.answer else None,
+                                        s.question.answers) for s in scored])
     out.update(latency(s.answer for s in scored if s.answer is not None))
     out["errors"] = sum(s.answer is None for s in scored)
     return out
@@ -443,6 +449,7 @@ def describe_run(*, data, squad: SquadSet, answerer, build: BuildInfo, layout: s
         "n_passages": n_passages,
         "threshold": threshold,
         "reader": getattr(answerer, "reader_name", None),
+        "rerank": answerer.settings.rerank if hasattr(answerer, "settings") else 0,
         "store": answerer.index.kind,
         **build.as_dict(),
     }
@@ -472,6 +479,12 @@ def format_table(result: dict) -> str:
         row += [_f(r["latency_p50_ms"], 1), _f(r["latency_p95_ms"], 1)]
         row += [_f(lat.get(s, {}).get("p50"), 1) for s in ("embed", "search", "read")]
         lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "By form of question (F1 as answered; F1 of the best span; words in the best span / in the gold):", "",
+              "| mode | form | questions | F1 | best span F1 | words: answer / gold |", "|---|---|---|---|---|---|"]
+    for mode, r in by_mode.items():
+        for form, f in (r.get("by_question_form") or {}).items():
+            lines.append(f"| {mode} | {form} | {f['questions']} | {_f(f['f1'])} | {_f(f['span_f1'])} | "
+                         f"{_f(f['answer_words'], 1)} / {_f(f['gold_words'], 1)} |")
     reused = " (reused index; figures of the build that made it)" if result.get("build_reused") else ""
     lines.append("")
     lines.append(
