@@ -26,6 +26,7 @@ ENV_BACKEND = "QA_BACKEND"
 ENV_MAX_FILE_MB = "QA_MAX_FILE_MB"
 ENV_FUSION = "QA_FUSION"  # e.g. "rrf", or "minmax:0.45" (a score fusion and its dense weight)
 ENV_SERVE_AUTH = "QA_SERVE_AUTH"
+ENV_RERANK = "QA_RERANK"  # passages the span reader rereads to rerank them (0: off)
 
 MB = 1024 * 1024
 
@@ -51,6 +52,9 @@ class Settings:
     # on SQuAD train, squadshifts-amazon or PolicyQA (bench/fusion.py; docs/BENCHMARKS.md, Fusion)
     fusion: str = "minmax"
     fusion_weight: float = 0.45  # the dense side's weight in a score fusion
+    # the first N candidates reread whole by the span reader and reordered (qa.answer.reranker); 0: off.
+    # Off by default: it costs the reader's time per passage (docs/BENCHMARKS.md, "Reranking")
+    rerank: int = 0
     max_file_mb: float = 20.0  # larger files are skipped by ``qa index`` (0: no limit)
     max_upload_mb: float = 20.0  # largest upload in the chat
     threads: int | None = None  # threads per question for the models (None: one, safe when the CPU is shared)
@@ -71,13 +75,15 @@ class Settings:
             raise QAError(f"the fusion weight must be between 0 and 1, not {self.fusion_weight}")
         if self.backend not in BACKENDS:
             raise QAError(f"unknown backend '{self.backend}'; choose one of: {', '.join(BACKENDS)}")
+        if self.rerank < 0:
+            raise QAError(f"rerank must be a number of passages (0: off), not {self.rerank}")
         if self.threads is not None and self.threads < 1:
             raise QAError(f"threads must be at least 1, not {self.threads}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
         """Defaults, then ``QA_INDEX``, ``QA_STORE``, ``QA_READER``, ``QA_THREADS``, ``QA_BACKEND``,
-        ``QA_FUSION`` and ``QA_MAX_FILE_MB``, then ``overrides`` (None values are ignored)."""
+        ``QA_FUSION``, ``QA_RERANK`` and ``QA_MAX_FILE_MB``, then ``overrides`` (None values are ignored)."""
         values: dict = {}
         if environ.get(ENV_INDEX):
             values["index"] = environ[ENV_INDEX]
@@ -94,6 +100,8 @@ class Settings:
             values["fusion"] = method
             if weight:
                 values["fusion_weight"] = _number(weight, ENV_FUSION, "METHOD or METHOD:WEIGHT")
+        if environ.get(ENV_RERANK, "").strip():
+            values["rerank"] = _number(environ[ENV_RERANK], ENV_RERANK, "a number of passages", int)
         if environ.get(ENV_MAX_FILE_MB, "").strip():
             values["max_file_mb"] = _megabytes(environ[ENV_MAX_FILE_MB])
         values.update({k: v for k, v in overrides.items() if v is not None})

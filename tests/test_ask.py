@@ -120,6 +120,10 @@ def test_cli_reads_questions_from_stdin_and_prints_human_output(seed_index):
     r = run_qa("ask", OFF_TOPIC_Q, "--index", seed_index)
     assert "Not found in the documents" in r.stdout and "Closest passages" in r.stdout
 
+    r = run_qa("ask", JAPAN_Q, "--json", "--rerank", "6", "--index", seed_index)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["answer"] == "$16 billion"
+
 
 def test_cli_stats(seed_index):
     r = run_qa("stats", "--json", "--index", seed_index)

@@ -4,6 +4,7 @@ import pytest
 
 from qa import Answerer
 from qa.answer.span_model import MODEL_DIR, SpanReader, available
+from qa.settings import Settings
 from qa.training.span_reader import main as train_main
 
 from .conftest import JAPAN_Q, OFF_TOPIC_Q, ROOT
@@ -97,3 +98,41 @@ def test_train_reader_writes_weights_card_and_resumes(tmp_path, capsys):
     assert f"resumed at step {total}" in capsys.readouterr().err
     assert json.loads((out / "training.json").read_text())["steps"] == f"{2 * int(total)} of {2 * int(total)}"
     assert SpanReader(weights=out).spans("What is it?", ["It is a test."]) is not None  # loads back
+
+
+def _candidate(text: str, score: float):
+    import numpy as np
+
+    from qa.answer.types import Candidate
+    from qa.index.store import StoredChunk
+
+    chunk = StoredChunk(0, "doc.txt", 0, 0, len(text), text, None, None, [(0, len(text))], np.zeros((1, 384)))
+    return Candidate(chunk, score)
+
+
+def test_the_reranker_puts_the_passage_that_answers_first():
+    from qa.answer.reranker import Reranker
+
+    question = "When was Solar Orbiter launched?"
+    shares_words = _candidate("Solar Orbiter made its first close approach to the Sun on 26 March 2022, passing "
+                              "inside the orbit of Mercury. Solar Orbiter images the Sun's poles.", 0.9)
+    answers = _candidate("Solar Orbiter was launched on 10 February 2020 from Cape Canaveral aboard an Atlas V "
+                         "rocket.", 0.7)
+    off_topic = _candidate("The Aral Sea was an endorheic lake lying between Kazakhstan and Uzbekistan.", 0.5)
+    after = _candidate("Solar Orbiter was launched in February 2020.", 0.4)  # past the depth: not read
+    ranked = Reranker(SpanReader(), depth=3).run(question, [shares_words, answers, off_topic, after])
+    assert ranked[0] is answers and ranked[-1] is after and after.rerank_score is None
+    assert answers.rerank_score > shares_words.rerank_score > off_topic.rerank_score
+    # with no weight on the reader, the retriever's order stands
+    again = Reranker(SpanReader(), depth=3, weight=0.0).run(question, [shares_words, answers, off_topic, after])
+    assert again == [shares_words, answers, off_topic, after]
+
+
+def test_asking_with_reranking_reads_more_and_keeps_the_answer(seed_index, embedder):
+    reranking = Answerer(seed_index, embedder=embedder, settings=Settings(rerank=8))
+    trace = reranking.read(JAPAN_Q, k=5, mode="hybrid", n_passages=10)
+    assert "rerank" in trace.timings and len(trace.candidates) == 10
+    assert all(c.rerank_score is not None for c in trace.candidates[:8])
+    assert [c.rerank_score for c in trace.candidates[:8]] == sorted((c.rerank_score for c in trace.candidates[:8]),
+                                                                     reverse=True)
+    assert reranking.ask(JAPAN_Q).answer == "$16 billion"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answer.reader import Reader
+from qa.answer.reranker import Reranker
 from qa.answer.results import Answer, Citation, Passage
 from qa.answer.retriever import Retriever
 from qa.answer.sentence_ranker import idf_weights
@@ -94,6 +95,8 @@ class Answerer:
         self.reader_name = self.settings.reader
         span_reader = SpanReader(self.settings.backend, self.settings.threads) if self.reader_name == "trained" else None
         self.reader = Reader(span_reader=span_reader)
+        # the heuristic reader has no span reader to rerank with
+        self.reranker = Reranker(span_reader, depth=self.settings.rerank) if span_reader and self.settings.rerank else None
         if self.index.exists():  # both models load in the background while the index opens
             self.embedder.prefetch()
             if span_reader is not None:
@@ -141,25 +144,42 @@ class Answerer:
             notice = notice or f"only the first {MAX_WORDPIECES} word pieces of the question were embedded"
         return question, notice
 
-    def read(self, question: str, *, k: int, mode: str, n_passages: int | None = None,
-             scope: Sequence[str] | None = None) -> Trace:
-        """Retrieve and read a cleaned question: the ``max(k, n_passages)`` best candidates, the first
-        ``k`` read; only from the documents ``scope`` names, when given (see ``resolve_scope``)."""
+    def retrieve(self, question: str, *, n: int, mode: str, rescore: int = 0, scope: Sequence[str] | None = None,
+                 timings: dict[str, float] | None = None) -> tuple[Store, Query, list[Candidate]]:
+        """The ``n`` best candidates for a cleaned question (reranked by the span reader where
+        ``settings.rerank`` says so), and the store and query they came from; only from the documents
+        ``scope`` names, when given (see ``resolve_scope``). Adds milliseconds per stage to ``timings``."""
         with self._swap:
             store, retriever = self.store, self.retriever
         within = resolve_scope(store, scope)[1] if scope else None
-        timings: dict[str, float] = {}
+        timings = {} if timings is None else timings
         t0 = time.perf_counter()
         terms = query_terms(question)
         query = Query(question, terms, self.embedder.encode_queries([question])[0])
         t1 = time.perf_counter()
-        candidates = retriever.run(query, n=max(k, n_passages or 0), mode=mode, rescore=k, within=within,
+        depth = self.reranker.depth if self.reranker is not None else 0
+        candidates = retriever.run(query, n=max(n, depth), mode=mode, rescore=max(rescore, depth), within=within,
                                    timings=timings)
         t2 = time.perf_counter()
+        timings.update(embed=(t1 - t0) * 1000, search=(t2 - t1) * 1000)
+        if self.reranker is not None:
+            candidates = self.reranker.run(question, candidates)
+            timings["rerank"] = (time.perf_counter() - t2) * 1000
         query.idf = idf_weights(terms, store.document_frequencies(terms), store.n_chunks)
+        return store, query, candidates[:n]
+
+    def read(self, question: str, *, k: int, mode: str, n_passages: int | None = None,
+             scope: Sequence[str] | None = None) -> Trace:
+        """Retrieve and read a cleaned question: the ``max(k, n_passages)`` best candidates, the first
+        ``k`` read; only from the documents ``scope`` names, when given (see ``resolve_scope``)."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        store, query, candidates = self.retrieve(question, n=max(k, n_passages or 0), mode=mode, rescore=k,
+                                                 scope=scope, timings=timings)
+        t1 = time.perf_counter()
         reading = self.reader.run(query, candidates[:k])
-        t3 = time.perf_counter()
-        timings.update(embed=(t1 - t0) * 1000, search=(t2 - t1) * 1000, read=(t3 - t2) * 1000, total=(t3 - t0) * 1000)
+        t2 = time.perf_counter()
+        timings.update(read=(t2 - t1) * 1000, total=(t2 - t0) * 1000)
         return Trace(store, query, candidates, reading, timings)
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None,
@@ -220,7 +240,7 @@ class Answerer:
     def _cite(store: Store, scored: SentenceScore, start: int, end: int, titles: dict[str, str]) -> Citation:
         chunk = scored.chunk
         section = store.section_at(chunk.doc_id, start)
-        rel = lambda a, b: chunk.text[a - chunk.start : b - chunk.start]  # noqa: E731
+        rel = lambda a, b: chunk.text[a - chunk.start : b - chunk.start]
         return Citation(chunk.source, section.page, section.heading, start, end, rel(start, end),
                         scored.text, scored.start, scored.end, title=titles.get(chunk.source, ""), ocr=section.ocr,
                         ocr_confidence=section.confidence)

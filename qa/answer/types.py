@@ -34,6 +34,7 @@ class Candidate:
     lexical_score: float | None = None  # BM25
     dense_rank: int | None = None  # 0-based rank in the dense list, None if not in it
     lexical_rank: int | None = None
+    rerank_score: float | None = None  # retriever and span reader combined (qa.answer.reranker), where reranked
 
     @property
     def chunk_id(self) -> int:

@@ -26,9 +26,20 @@ def docs_args(p: argparse.ArgumentParser, defaults: Settings) -> None:
                    help=f"largest upload (default {defaults.max_upload_mb:g})")
 
 
+def _passages(value: str) -> int:
+    n = int(value)
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (off) or a number of passages")
+    return n
+
+
 def reader_arg(p: argparse.ArgumentParser, defaults: Settings) -> None:
+    """``--reader`` and ``--rerank N``."""
     p.add_argument("--reader", choices=list(READERS), default=defaults.reader,
                    help="answer picker: the trained span reader (default) or the rule-based one ($QA_READER)")
+    p.add_argument("--rerank", type=_passages, default=defaults.rerank, metavar="N",
+                   help="reread the first N retrieved passages with the trained reader and put the one that answers "
+                   f"first (slower: ~40 ms a passage on one thread; default {defaults.rerank}: off; $QA_RERANK)")
 
 
 def mode_arg(p: argparse.ArgumentParser, defaults: Settings) -> None:
@@ -50,7 +61,7 @@ def check_store_url(url: str | None) -> str | None:
 
 def settings_from(args, defaults: Settings) -> Settings:
     """The settings of one command: the defaults with whatever of these arguments it has."""
-    fields = ("index", "store", "reader", "mode", "k", "threshold", "max_upload_mb")
+    fields = ("index", "store", "reader", "rerank", "mode", "k", "threshold", "max_upload_mb")
     changes = {f: getattr(args, f) for f in fields if hasattr(args, f)}
     check_store_url(changes.get("store"))
     return defaults.with_(**changes)

@@ -68,7 +68,8 @@ def register(sub, defaults: Settings) -> None:
 def run(args, defaults: Settings) -> int:
     from qa.evaluation.harness import format_table, run_eval
 
-    settings = defaults.with_(store=check_store_url(args.store), reader=args.reader, threshold=args.threshold,
+    settings = defaults.with_(store=check_store_url(args.store), reader=args.reader, rerank=args.rerank,
+                              threshold=args.threshold,
                               k=args.k, n_passages=args.passages)
     result = run_eval(
         args.data, modes=args.mode, limit=args.limit, seed=args.seed, settings=settings, index_dir=args.index_dir,

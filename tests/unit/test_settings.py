@@ -15,6 +15,7 @@ def test_defaults_with_an_empty_environment():
         "index", None, "seeds", 5, 20, "hybrid", "trained", 0.6, 100)
     assert (s.max_file_mb, s.max_upload_mb, s.threads) == (20.0, 20.0, None)
     assert (s.fusion, s.fusion_weight) == ("minmax", 0.45)
+    assert s.rerank == 0  # reranking costs ~40 ms a passage: asked for, not default
 
 
 def test_fusion_from_the_environment():
@@ -32,10 +33,10 @@ def test_fusion_from_the_environment():
 
 def test_the_environment_is_read():
     env = {"QA_INDEX": "/data/idx", "QA_STORE": "postgresql://h/db", "QA_READER": " heuristic ",
-           "QA_THREADS": " 4 ", "QA_MAX_FILE_MB": "1.5", "UNRELATED": "x"}
+           "QA_THREADS": " 4 ", "QA_MAX_FILE_MB": "1.5", "QA_RERANK": " 10 ", "UNRELATED": "x"}
     s = Settings.from_env(env)
-    assert (s.index, s.store, s.reader, s.threads, s.max_file_mb) == (
-        "/data/idx", "postgresql://h/db", "heuristic", 4, 1.5)
+    assert (s.index, s.store, s.reader, s.threads, s.max_file_mb, s.rerank) == (
+        "/data/idx", "postgresql://h/db", "heuristic", 4, 1.5, 10)
 
 
 def test_empty_variables_are_ignored():
@@ -54,6 +55,8 @@ def test_overrides_win_and_none_is_ignored():
     ({"QA_THREADS": "abc"}, "QA_THREADS must be a number of threads, not 'abc'"),
     ({"QA_THREADS": " 2.5 "}, "QA_THREADS must be a number of threads, not '2.5'"),
     ({"QA_THREADS": "0"}, "threads must be at least 1, not 0"),
+    ({"QA_RERANK": "many"}, "QA_RERANK must be a number of passages, not 'many'"),
+    ({"QA_RERANK": "-2"}, "rerank must be a number of passages (0: off), not -2"),
     ({"QA_MAX_FILE_MB": "lots"}, "QA_MAX_FILE_MB must be a number of megabytes (0 for no limit), not 'lots'"),
     ({"QA_MAX_FILE_MB": "-1"}, "QA_MAX_FILE_MB must be a number of megabytes (0 for no limit), not '-1'"),
     ({"QA_MAX_FILE_MB": "nan"}, "QA_MAX_FILE_MB must be a number of megabytes (0 for no limit), not 'nan'"),
