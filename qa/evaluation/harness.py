@@ -71,7 +71,7 @@ from qa.settings import MODES, Settings, check_mode
 
 log = logging.getLogger(__name__)
 
-STAGES = ("embed", "dense", "bm25", "fuse", "search", "read", "total")
+STAGES = ("embed", "dense", "bm25", "fuse", "search", "rerank", "read", "total")
 MARKER = ".qa-eval"  # marks a folder as an eval scratch folder that may be rewritten
 BUILD_FILE = "build.json"
 
