@@ -329,3 +329,14 @@ def test_eval_scope_article_asks_each_question_of_its_own_article(tmp_path, embe
     with pytest.raises(QAError, match="needs --layout article"):
         run_eval(V1_SLICE, modes=["bm25"], limit=2, progress=False, embedder=embedder, scope="article",
                  layout="paragraph")
+
+
+def test_eval_with_reranking_reports_the_rerank_stage(tmp_path, embedder):
+    from qa.evaluation.harness import format_table, run_eval
+    from qa.settings import Settings
+
+    result = run_eval(V1_SLICE, modes=["hybrid"], limit=6, seed=1, progress=False, embedder=embedder,
+                      settings=Settings(rerank=4), index_dir=tmp_path / "scratch")
+    assert result["rerank"] == 4 and result["latency_ms"]["rerank"]["p50"] > 0
+    assert result["latency_ms"]["rerank"]["p50"] < result["latency_p50_ms"]
+    assert "Reranked the first 4 passages with the span reader" in format_table(result)

@@ -498,4 +498,8 @@ def format_table(result: dict) -> str:
         f"{result['threshold']}; {result['questions']} of {result['questions_in_file']} questions"
         + (f" (--limit {result['limit']} --seed {result['seed']})" if result.get("limit") else "") + "."
     )
+    if result.get("rerank"):
+        lines.append(f"Reranked the first {result['rerank']} passages with the span reader (rerank p50 per mode: "
+                     + ", ".join(f"{m} {_f(r.get('latency_ms', {}).get('rerank', {}).get('p50'), 1)} ms"
+                                 for m, r in by_mode.items()) + ").")
     return "\n".join(lines)
