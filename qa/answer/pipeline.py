@@ -165,7 +165,6 @@ class Answerer:
         if self.reranker is not None:
             candidates = self.reranker.run(question, candidates)
             timings["rerank"] = (time.perf_counter() - t2) * 1000
-        query.idf = idf_weights(terms, store.document_frequencies(terms), store.n_chunks)
         return store, query, candidates[:n]
 
     def read(self, question: str, *, k: int, mode: str, n_passages: int | None = None,
@@ -177,6 +176,7 @@ class Answerer:
         store, query, candidates = self.retrieve(question, n=max(k, n_passages or 0), mode=mode, rescore=k,
                                                  scope=scope, timings=timings)
         t1 = time.perf_counter()
+        query.idf = idf_weights(query.terms, store.document_frequencies(query.terms), store.n_chunks)
         reading = self.reader.run(query, candidates[:k])
         t2 = time.perf_counter()
         timings.update(read=(t2 - t1) * 1000, total=(t2 - t0) * 1000)

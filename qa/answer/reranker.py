@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qa.answer.confidence import sigmoid
 from qa.answer.span_model import SpanReader
 from qa.answer.types import Candidate
 
@@ -33,11 +34,8 @@ def minmax(values: Sequence[float]) -> np.ndarray:
 
 
 def reading_odds(span_score: float, null_score: float) -> float:
-    """sigmoid(span - [CLS]); 0 for a passage where the reader found no span."""
-    margin = span_score - null_score
-    if margin == -math.inf:
-        return 0.0
-    return 1.0 / (1.0 + math.exp(-max(min(margin, 700.0), -700.0)))
+    """sigmoid(span - [CLS]); 0 for a passage where the reader found no span (score -inf)."""
+    return sigmoid(span_score - null_score)
 
 
 def combine(retrieval: Sequence[float], reading: Sequence[float], weight: float) -> np.ndarray:

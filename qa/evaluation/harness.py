@@ -449,7 +449,7 @@ def describe_run(*, data, squad: SquadSet, answerer, build: BuildInfo, layout: s
         "n_passages": n_passages,
         "threshold": threshold,
         "reader": getattr(answerer, "reader_name", None),
-        "rerank": answerer.settings.rerank if hasattr(answerer, "settings") else 0,
+        "rerank": answerer.settings.rerank,
         "store": answerer.index.kind,
         **build.as_dict(),
     }
