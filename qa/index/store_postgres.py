@@ -179,6 +179,20 @@ def idf(n: int, df: int) -> float:
     return math.log1p((n - df + 0.5) / (df + 0.5))
 
 
+def _essential(bound, done: list[bool], budget: float) -> list[int]:
+    """The terms to read on: the unfinished ones, largest bound first, until the bounds of those left
+    out sum to at most ``budget`` (the k-th best score so far): a chunk seen in none of the terms read on
+    could then not enter the top k through the others alone. At least one term."""
+    order = sorted((j for j in range(len(done)) if not done[j]), key=lambda j: -bound[j])
+    rest, out = float(sum(bound[j] for j in order)), []
+    for j in order:
+        if out and rest <= budget:
+            break
+        out.append(j)
+        rest -= bound[j]
+    return out
+
+
 def redact(url: str) -> str:
     """The URL without its password."""
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
@@ -249,6 +263,7 @@ class PostgresStore(Store):
 
     prune = True  # False: score every chunk holding a question term (the exhaustive BM25; for benchmarks)
     prune_first = PRUNE_FIRST
+    prune_essential = True  # False: every round reads on in every unfinished term (the earlier rule; for benchmarks)
     prune_reads: int | None = None  # stop reading postings after this many rounds (approximate; None: exact)
 
     def __init__(self, url: str, conn=None, stats: dict | None = None) -> None:
@@ -376,10 +391,13 @@ class PostgresStore(Store):
     def _pruned_search(self, params: dict, term_ids: list[int], made_with: float) -> list[tuple]:
         """The exact BM25 top k, reading as few postings as it can.
 
-        Each round reads the next postings of every term not read to its end (``prune_first`` of each,
-        then 4x as many), best impact first. A chunk seen in some terms' postings scores exactly
-        ``known`` = sum of idf x impact over those terms, plus at most idf x (the last impact read) for
-        each term it was not seen in yet; a chunk in no postings read so far scores at most the sum of
+        The first round reads the best ``prune_first`` postings of every term; later rounds read on (4x as
+        many as that term's last read) only in the terms whose bounds keep the search open: the fewest
+        terms, largest bound first, such that the others' bounds alone could no longer lift a chunk into
+        the top k (MaxScore's split into essential and non-essential terms, here over impact-ordered
+        lists). A common term with a small idf is then rarely read past its first postings. A chunk seen
+        in some terms' postings scores exactly ``known`` = sum of idf x impact over those terms, plus at
+        most idf x (the last impact read) for each term it was not seen in yet; a chunk in no postings read so far scores at most the sum of
         the latter over all terms (``unseen``). Chunks whose upper bound reaches the k-th best lower
         bound are scored exactly from their ``tsvector``; the search ends when the k-th best exact score
         is at least every bound left. Stored impacts were made with the avgdl of an earlier commit: each
@@ -393,7 +411,9 @@ class PostgresStore(Store):
         done = [False] * nt  # the term's postings are all read
         ids, terms, impacts = [], [], []  # every posting read so far (numpy arrays, one per round)
         exact: dict[int, float] = {}
-        lim, fetch, rounds, postings, reads, top = max(self.prune_first, k), True, 0, 0, 0, []
+        lims = [max(self.prune_first, k)] * nt  # postings to read in the term's next read
+        todo = list(range(nt))  # the terms read next
+        fetch, rounds, postings, reads, top = True, 0, 0, 0, []
         while True:
             rounds += 1
             if fetch and self.prune_reads and reads >= self.prune_reads:  # approximate: no deeper reads
@@ -402,11 +422,11 @@ class PostgresStore(Store):
                 return top
             if fetch:
                 reads += 1
-                if lim > PRUNE_MAX or rounds > 64:  # the bound does not close (many common terms): score them all
+                if max(lims[j] for j in todo) > PRUNE_MAX or rounds > 64:  # the bound does not close: score them all
                     self.last_search = {"rounds": rounds, "postings": postings, "scored": len(exact), "exhaustive": True}
                     return self._exhaustive(params)
-                todo = [j for j in range(nt) if not done[j]]
-                q, cid, imp = self._rows(POSTINGS_SQL, {"terms": [term_ids[j] for j in todo], "lim": [lim] * len(todo),
+                q, cid, imp = self._rows(POSTINGS_SQL, {"terms": [term_ids[j] for j in todo],
+                                                        "lim": [lims[j] for j in todo],
                                                         "imp": [cursor[j][0] for j in todo],
                                                         "cid": [cursor[j][1] for j in todo]}, binary=True)[0]
                 j = np.asarray(todo, dtype=np.int64)[np.asarray(q, dtype=np.int64) - 1]
@@ -422,9 +442,9 @@ class PostgresStore(Store):
                             last = sel[np.lexsort((cid[sel], imp[sel]))[0]]
                             cursor[t] = (float(imp[last]), int(cid[last]))
                 for t in todo:
-                    done[t] = got[t] < lim
+                    done[t] = got[t] < lims[t]
+                    lims[t] *= 4
                 postings += len(j)
-                lim *= 4
             bound = np.array([0.0 if done[j] else weights[j] * cursor[j][0] for j in range(nt)])
             unseen = r * float(bound.sum())
             cand = np.empty(0, dtype=np.int64)
@@ -460,6 +480,9 @@ class PostgresStore(Store):
             # read on when a chunk not seen yet could enter the top k, or when too many seen ones still
             # could (deeper postings tighten their bounds for less than scoring them all would cost)
             fetch = not all(done) and (unseen > theta or int((upper > theta).sum()) > 2 * PRUNE_BATCH)
+            if fetch:
+                todo = (_essential(bound, done, theta / r) if self.prune_essential
+                        else [j for j in range(nt) if not done[j]])
             if (all(done) and not len(upper)) or (theta >= unseen and theta >= rest) or not (pick or fetch):
                 self.last_search = {"rounds": rounds, "postings": postings, "scored": len(exact), "exhaustive": False}
                 return top
