@@ -159,6 +159,11 @@ def add_arguments(ap) -> None:
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long (then save)")
     ap.add_argument("--freeze-embeddings", action="store_true",
                     help="keep the word-piece embeddings as they are (faster on a CPU; less forgetting)")
+    ap.add_argument("--teacher", default=None,
+                    help="a reader folder to distil from on windows that hold an answer (less forgetting)")
+    ap.add_argument("--distill", type=float, default=0.5,
+                    help="with --teacher: weight of the teacher's soft start/end targets against the gold span")
+    ap.add_argument("--temperature", type=float, default=2.0, help="with --teacher: softmax temperature")
 
 
 def main(argv=None) -> int:
@@ -200,7 +205,10 @@ def run(args) -> int:
     t0 = time.time()
     feats = featurize(tokenizer, examples, args.max_len, args.stride, train=True)
     print(f"{len(examples)} questions -> {len(feats['input_ids'])} windows in {time.time() - t0:.0f} s", file=sys.stderr)
-    result = train(model, feats, args, out, device)
+    teacher = None
+    if args.teacher:
+        teacher = AutoModelForQuestionAnswering.from_pretrained(args.teacher, dtype=torch.float32).to(device).eval()
+    result = train(model, feats, args, out, device, teacher=teacher)
 
     scores = {}
     if args.eval:
@@ -218,6 +226,8 @@ def run(args) -> int:
         "no_answer_examples": sum(e["impossible"] for e in examples),
         "continued_from": Path(args.base).name if continued else None,
         "frozen": "word-piece embeddings" if args.freeze_embeddings else None,
+        "distilled_from": ({"teacher": Path(args.teacher).name, "weight": args.distill, "temperature": args.temperature}
+                           if args.teacher else None),
         "hyperparameters": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "warmup", "max_len", "stride",
                                                             "seed", "limit")},
         "final_loss": float(np.mean(result.losses[-200:])) if result.losses else None,
@@ -248,8 +258,29 @@ def _schedule(opt, total_steps: int, warmup: float, first: int):
     return torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
 
 
-def train(model, feats: dict, args, out: Path, device) -> TrainResult:
-    """AdamW over shuffled windows, a checkpoint at the end of each epoch (``--resume`` continues from it)."""
+def distillation_loss(student_start, student_end, teacher_start, teacher_end, attention_mask, answered,
+                      temperature: float):
+    """Kullback-Leibler divergence of the student's start and end distributions from the teacher's, both
+    softened by ``temperature`` and scaled by its square (Hinton et al.), over the windows that hold an
+    answer (``answered``; a teacher trained without "no answer" would pull the others away from it),
+    padding left out. 0 when no window holds an answer."""
+    import torch.nn.functional as F
+
+    if not bool(answered.any()):
+        return student_start.new_zeros(())
+    pad = attention_mask[answered] == 0
+    total = student_start.new_zeros(())
+    for s, t in ((student_start, teacher_start), (student_end, teacher_end)):
+        s = s[answered].masked_fill(pad, -1e4) / temperature
+        t = t[answered].masked_fill(pad, -1e4) / temperature
+        total = total + F.kl_div(F.log_softmax(s, dim=-1), F.log_softmax(t, dim=-1), log_target=True,
+                                 reduction="batchmean")
+    return total / 2 * temperature**2
+
+
+def train(model, feats: dict, args, out: Path, device, teacher=None) -> TrainResult:
+    """AdamW over shuffled windows, a checkpoint at the end of each epoch (``--resume`` continues from it).
+    With a ``teacher``, the loss mixes the gold span's with the teacher's soft targets (``--distill``)."""
     import torch
     from safetensors.torch import load_file, save_file
     from tqdm import tqdm
@@ -283,15 +314,22 @@ def train(model, feats: dict, args, out: Path, device) -> TrainResult:
         epoch, pos = divmod(step, steps_per_epoch)
         idx = epochs[epoch][pos]
         batch = _batch(feats, idx, device)
+        starts = torch.tensor(feats["start"][idx], device=device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            out_ = model(**batch, start_positions=torch.tensor(feats["start"][idx], device=device),
-                         end_positions=torch.tensor(feats["end"][idx], device=device))
-        out_.loss.backward()
+            out_ = model(**batch, start_positions=starts, end_positions=torch.tensor(feats["end"][idx], device=device))
+            loss = out_.loss
+            if teacher is not None:
+                with torch.no_grad():
+                    t = teacher(**batch)
+                soft = distillation_loss(out_.start_logits.float(), out_.end_logits.float(), t.start_logits.float(),
+                                         t.end_logits.float(), batch["attention_mask"], starts > 0, args.temperature)
+                loss = (1 - args.distill) * loss + args.distill * soft
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
-        losses.append(out_.loss.item())
+        losses.append(loss.item())
         step += 1
         bar.update(1)
         if step % 200 == 0:
