@@ -1,4 +1,4 @@
-"""Bench 3: warm query latency per stage (embed, dense, bm25, fuse, search, read, total), per mode, on
+"""Bench 3: warm query latency per stage (embed, dense, bm25, fuse, search, rerank, read, total), per mode, on
 the seed corpus (seeds/, with the questions in bench/seed_questions.txt) and on the SQuAD v1.1 dev index
 kept by `qa eval --index-dir` (a fixed sample of its questions).
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save
 
-STAGES = ("embed", "dense", "bm25", "fuse", "search", "read", "total")
+STAGES = ("embed", "dense", "bm25", "fuse", "search", "rerank", "read", "total")  # rerank: 0 unless QA_RERANK
 MODES = ("hybrid", "dense", "bm25")
 
 
@@ -41,8 +41,8 @@ def measure(answerer, questions: list[str], rounds: int) -> dict:
 
 def table(title: str, res: dict) -> list[str]:
     lines = [f"**{title}** (ms, p50 / p95)", "",
-             "| mode | n | embed | dense | bm25 | fuse | search | read | total |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| mode | n | " + " | ".join(STAGES) + " |",
+             "|---|---|" + "---|" * len(STAGES)]
     for mode, r in res.items():
         cells = [f"{fmt(r[s]['p50'], 1)} / {fmt(r[s]['p95'], 1)}" for s in STAGES]
         lines.append(f"| {mode} | {r['n']} | " + " | ".join(cells) + " |")
