@@ -124,6 +124,7 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
 
     monkeypatch.setattr(sp, "incompatibility", lambda *a, **kw: None)  # a hand-made manifest
     monkeypatch.setattr(sp, "PRUNE_BATCH", 7)  # several exact-scoring round trips too
+    monkeypatch.setattr(sp, "PRUNE_MAX", 16)  # long lists read in several capped reads
     rng = random.Random(0)
     words = (SEEDS / "000_68c7ef664bad3911.txt").read_text().split()
     vocab = list(dict.fromkeys(words))
@@ -145,7 +146,7 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
     def check(note):
         store, manifest, _ = open_index(url).open()
         assert manifest["stats"]["postings_avgdl"], note
-        rounds = set()
+        rounds, fell_back = set(), 0
         for first in (1, 3, 256):
             store.prune_first = first
             for q in questions:
@@ -153,11 +154,13 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
                     store.prune = True
                     pruned = store.lexical_search(q, k)
                     rounds.add(store.last_search.get("rounds"))
+                    fell_back += bool(store.last_search.get("exhaustive"))
                     store.prune = False
                     full = store.lexical_search(q, k)
                     assert [i for i, _ in pruned] == [i for i, _ in full], (note, q, k)
                     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-9), (note, q, k)
         assert max(r for r in rounds if r) > 1, note  # the bound did make it read on
+        assert not fell_back, note  # never gave up on the bounds
         held = store._rows("SELECT count(*) FROM qa_chunks c, unnest(c.terms)")[0][0]
         assert store._rows("SELECT count(*) FROM qa_postings")[0][0] == held, note
         assert not store._rows("SELECT 1 FROM qa_postings p LEFT JOIN qa_chunks c ON c.id = p.chunk_id"
