@@ -20,7 +20,8 @@ from pathlib import Path
 
 from common import OUT, ROOT, SQUAD_DEV, fmt, pcts, provenance, save
 
-STAGES = ("embed", "dense", "bm25", "fuse", "search", "rerank", "read", "total")  # rerank: 0 unless QA_RERANK
+from qa.evaluation.harness import STAGES
+
 MODES = ("hybrid", "dense", "bm25")
 
 
