@@ -400,9 +400,9 @@ class PostgresStore(Store):
         lists). A common term with a small idf is then rarely read past its first postings. A chunk seen
         in some terms' postings scores exactly ``known`` = sum of idf x impact over those terms, plus at
         most idf x (the last impact read) for each term it was not seen in yet; a chunk in no postings read
-        so far scores at most the sum of the latter over all terms (``unseen``). Chunks whose upper bound reaches the k-th best lower
-        bound are scored exactly from their ``tsvector``; the search ends when the k-th best exact score
-        is at least every bound left. Stored impacts were made with the avgdl of an earlier commit: each
+        so far scores at most the sum of the latter over all terms (``unseen``). Chunks whose upper bound
+        reaches the k-th best lower bound are scored exactly from their ``tsvector``; the search ends when
+        the k-th best exact score is at least every bound left. Stored impacts were made with the avgdl of an earlier commit: each
         impact is then off by at most the ratio ``r`` of the two avgdls, and the bounds are widened by it.
         """
         k, weights, avgdl = params["k"], params["idf"], params["avgdl"]
