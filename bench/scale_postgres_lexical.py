@@ -67,6 +67,15 @@ def database_url(srv, name: str, create: bool) -> str:
     return re.sub(r"/postgres(\?|$)", rf"/{name}\1", url, count=1)
 
 
+def no_dense_index() -> None:
+    """Random vectors: no dense index (bench only; building a 384-d HNSW would dominate every build),
+    and a hand-made manifest."""
+    import qa.index.store_postgres as sp
+
+    sp.SCHEMA = re.sub(r"CREATE INDEX IF NOT EXISTS qa_chunks_embedding[^;]*;", "", sp.SCHEMA)
+    sp.incompatibility = lambda *a, **kw: None
+
+
 def build(url: str, n: int, doc_chunks: int) -> dict:
     """The store over the first n sentence windows, through the product's build path."""
     from scale import make_document, manifest_for, sentence_windows
@@ -74,9 +83,7 @@ def build(url: str, n: int, doc_chunks: int) -> dict:
     import qa.index.store_postgres as sp
     from qa.config import ChunkerSettings
 
-    # random vectors: no dense index (bench only)
-    sp.SCHEMA = re.sub(r"CREATE INDEX IF NOT EXISTS qa_chunks_embedding[^;]*;", "", sp.SCHEMA)
-    sp.incompatibility = lambda *a, **kw: None
+    no_dense_index()
     rng = np.random.default_rng(0)
     texts = sentence_windows(n)
     first = next(texts)  # loads and stems the SQuAD train sentences before the clock starts
@@ -116,18 +123,59 @@ def build(url: str, n: int, doc_chunks: int) -> dict:
     return info
 
 
+def rows_beside_blocks(url: str) -> dict:
+    """Both forms of the impact table in one database, for an interleaved comparison: the blocks
+    (``qa_blocks``, what the store reads) and one row per posting (``qa_postings``, what it read before
+    the blocks, and still reads for chunks added since). A database built before the blocks is moved to
+    them by a commit with no change, as ``qa index`` would, its rows kept aside meanwhile; one built with
+    the blocks gets its rows made here. The manifest keeps saying the rows hold nothing, so the store
+    reads only the blocks unless told otherwise (``measure``)."""
+    import qa.index.store_postgres as sp
+    from qa.config import ChunkerSettings
+
+    out: dict = {}
+    with sp.connect(url, vectors=False) as conn:
+        stats = (sp._meta(conn, "manifest") or {}).get("stats") or {}
+        has_blocks = conn.execute("SELECT to_regclass('qa_blocks') IS NOT NULL").fetchone()[0]
+        rows = conn.execute("SELECT EXISTS (SELECT 1 FROM qa_postings)").fetchone()[0]
+        if stats.get("block") and has_blocks and rows:
+            return out
+        if not stats.get("block"):  # built before the blocks: made from every chunk at the next commit
+            no_dense_index()
+            conn.execute("ALTER TABLE qa_postings RENAME TO qa_postings_rows")
+            conn.execute("ALTER INDEX qa_postings_top RENAME TO qa_postings_rows_top")
+            t0 = time.perf_counter()
+            with sp.PostgresIndex(url).build(ChunkerSettings()) as b:
+                b.commit(sp._meta(conn, "manifest"))
+            out["blocks_from_every_chunk_s"] = round(time.perf_counter() - t0, 1)
+            out["blocks_commit_s"] = round(b.timings.get("postings_s", 0.0), 1)
+            conn.execute("DROP TABLE qa_postings")
+            conn.execute("ALTER TABLE qa_postings_rows RENAME TO qa_postings")
+            conn.execute("ALTER INDEX qa_postings_rows_top RENAME TO qa_postings_top")
+        else:  # rows made as the store made them before the blocks
+            t0 = time.perf_counter()
+            conn.execute("INSERT INTO qa_postings (term, impact, chunk_id)" + sp._POSTING_ROWS + " ORDER BY 1, 2, 3",
+                         {"avgdl": stats["postings_avgdl"]})
+            out["rows_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        conn.execute("VACUUM ANALYZE")
+        out["vacuum_analyze_s"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
 def sizes(url: str) -> dict:
     from qa.index.store_postgres import connect
 
     out = {}
     with connect(url, vectors=False) as conn:
-        for rel in ("qa_chunks", "qa_postings", "qa_terms"):
+        for rel in ("qa_chunks", "qa_postings", "qa_blocks", "qa_terms"):
             out[f"{rel}_heap_bytes"] = conn.execute(  # heap + TOAST + free space / visibility maps
                 "SELECT pg_table_size(%s)", (rel,)).fetchone()[0]
-        for ix in ("qa_chunks_terms", "qa_postings_top", "qa_chunks_pkey", "qa_terms_pkey"):
+        for ix in ("qa_chunks_terms", "qa_postings_top", "qa_blocks_pkey", "qa_chunks_pkey", "qa_terms_pkey"):
             out[f"{ix}_bytes"] = conn.execute("SELECT pg_relation_size(%s)", (ix,)).fetchone()[0]
         out["postings_rows"] = conn.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'qa_postings'").fetchone()[0]
         out["terms_rows"] = conn.execute("SELECT count(*) FROM qa_terms").fetchone()[0]
+        out["blocks_rows"] = conn.execute("SELECT count(*) FROM qa_blocks").fetchone()[0]
         out["database_bytes"] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
     return out
 
@@ -144,39 +192,48 @@ def dev_questions(count: int) -> list[tuple[str, list[str]]]:
 
 
 def measure(url: str, questions, ks=(10, 100), exhaustive_questions: int | None = None) -> dict:
-    """Per question, interleaved: the pruned search (``prune_essential``: reads on only in the terms that
-    keep the search open), the same with every unfinished term read on each round (the rule before), and
-    the exhaustive BM25 (for the first ``exhaustive_questions``; all by default)."""
+    """Per question, interleaved: the pruned search as the store runs it (the blocks), the same search
+    over one row per posting (``qa_postings``, the store before the blocks; see ``rows_beside_blocks``),
+    and the exhaustive BM25 (for the first ``exhaustive_questions``; all by default)."""
     from qa.index.store import open_index
 
     store, _, _ = open_index(url).open()
+    blocks = dict(store._stats)
+    rows = dict(blocks, block=0, delta_postings=None)  # every posting a row
     for _, t in questions[:20]:  # warm: caches, plans
-        store.lexical_search(t, 10)
+        for stats in (blocks, rows):
+            store._stats = stats
+            store.lexical_search(t, 10)
         store.prune = False
         store.lexical_search(t, 10)
         store.prune = True
+    store._stats = blocks
     out: dict = {"loadavg_at_start": loadavg()}
     n_ex = len(questions) if exhaustive_questions is None else min(exhaustive_questions, len(questions))
     for k in ks:
-        fast, every, slow, overlap, rounds, postings, scored, fallback, exact_same = [], [], [], [], [], [], [], 0, 0
-        every_postings, every_same = [], 0
+        fast, by_rows, slow, overlap, rounds, postings, scored, fallback, exact_same = [], [], [], [], [], [], [], 0, 0
+        rows_postings, rows_same = [], 0
         for qi, (_, t) in enumerate(questions):
-            store.prune, store.prune_essential = True, True
-            s = time.perf_counter()
-            a = store.lexical_search(t, k)
-            fast.append((time.perf_counter() - s) * 1000)
-            info = store.last_search
-            rounds.append(info.get("rounds", 0))
-            postings.append(info.get("postings", 0))
-            scored.append(info.get("scored", 0))
-            fallback += bool(info.get("exhaustive"))
-            store.prune_essential = False
-            s = time.perf_counter()
-            c = store.lexical_search(t, k)
-            every.append((time.perf_counter() - s) * 1000)
-            every_postings.append(store.last_search.get("postings", 0))
-            store.prune_essential = True
-            every_same += [i for i, _ in a] == [i for i, _ in c]
+            order = (blocks, rows) if qi % 2 == 0 else (rows, blocks)  # neither always first
+            for stats in order:
+                store._stats = stats
+                s = time.perf_counter()
+                hits = store.lexical_search(t, k)
+                ms = (time.perf_counter() - s) * 1000
+                info = store.last_search
+                if stats is blocks:
+                    a = hits
+                    fast.append(ms)
+                    rounds.append(info.get("rounds", 0))
+                    postings.append(info.get("postings", 0))
+                    scored.append(info.get("scored", 0))
+                    fallback += bool(info.get("exhaustive"))
+                else:
+                    c = hits
+                    by_rows.append(ms)
+                    rows_postings.append(info.get("postings", 0))
+            store._stats = blocks
+            rows_same += [i for i, _ in a] == [i for i, _ in c]
             if qi >= n_ex:
                 continue
             store.prune = False
@@ -188,10 +245,10 @@ def measure(url: str, questions, ks=(10, 100), exhaustive_questions: int | None 
             overlap.append(len({i for i, _ in a} & want) / len(want) if want else float(not a))
             exact_same += [i for i, _ in a] == [i for i, _ in b]
         row = {"k": k, "pruned": {f"{x}_ms": v for x, v in pcts(fast).items()},
-               "pruned_every_term": {f"{x}_ms": v for x, v in pcts(every).items()},
-               "pruned_every_term_postings_read_p50": float(np.median(every_postings)),
-               "pruned_every_term_postings_read_p95": float(np.percentile(every_postings, 95)),
-               "same_ranking_as_every_term_share": every_same / len(questions),
+               "pruned_rows": {f"{x}_ms": v for x, v in pcts(by_rows).items()},
+               "pruned_rows_postings_read_p50": float(np.median(rows_postings)),
+               "pruned_rows_postings_read_p95": float(np.percentile(rows_postings, 95)),
+               "same_ranking_as_rows_share": rows_same / len(questions),
                "exhaustive_questions": n_ex,
                "exhaustive": {f"{x}_ms": v for x, v in pcts(slow).items()},
                f"top{k}_overlap_mean": float(np.mean(overlap)), f"top{k}_overlap_min": float(np.min(overlap)),
@@ -269,11 +326,17 @@ def report(res: dict) -> str:
     if "add_documents_s" in b:
         lines += [(f"| build: add_document x {n // b.get('doc_chunks', 100):,} / commit (of it impact table) / VACUUM ANALYZE |"
                   f" {b['add_documents_s']} / {b['commit_s']} ({b['commit_impact_table_s']}) / {b['vacuum_analyze_s']} s |")]
-    lines += [(f"| qa_postings: rows / heap / btree (term, impact, chunk_id) | {z['postings_rows']:,} / {gib(z['qa_postings_heap_bytes'])}"
-              f" / {gib(z['qa_postings_top_bytes'])} GiB |"),
+    if "blocks_from_every_chunk_s" in res.get("rows_beside_blocks", {}):
+        m = res["rows_beside_blocks"]
+        lines.append(f"| blocks made from every chunk by a commit with no change (of it the blocks) | {m['blocks_from_every_chunk_s']}"
+                     f" ({m['blocks_commit_s']}) s |")
+    lines += [(f"| qa_blocks: rows / heap + TOAST / primary key | {z['blocks_rows']:,} / {gib(z['qa_blocks_heap_bytes'])}"
+              f" / {gib(z['qa_blocks_pkey_bytes'])} GiB |"),
+              (f"| qa_postings (beside them, for the comparison): rows / heap / btree (term, impact, chunk_id) |"
+               f" {z['postings_rows']:,} / {gib(z['qa_postings_heap_bytes'])} / {gib(z['qa_postings_top_bytes'])} GiB |"),
               f"| qa_chunks heap / GIN on terms | {gib(z['qa_chunks_heap_bytes'])} / {gib(z['qa_chunks_terms_bytes'])} GiB |",
               f"| database | {gib(z['database_bytes'])} GiB |", "",
-              ("| k | pruned p50 / p95 ms | postings read p50 (p95) | every term read on: p50 / p95 ms | its postings read p50 (p95)"
+              ("| k | pruned (blocks) p50 / p95 ms | postings read p50 (p95) | the same over rows: p50 / p95 ms | its postings read p50 (p95)"
               " | exhaustive p50 / p95 ms | top-k overlap with exhaustive (mean, min) | same ranking |"
               " rounds p50 (max) | chunks scored p50 (p95) | fell back | load |"),
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -281,13 +344,13 @@ def report(res: dict) -> str:
         r = res["measure"].get(key)
         if r:
             k = r["k"]
-            ev = r.get("pruned_every_term")
+            ev = r["pruned_rows"]
             lines.append(
                 f"| {k} | {fmt(r['pruned']['p50_ms'], 1)} / {fmt(r['pruned']['p95_ms'], 1)} | {r['postings_read_p50']:.0f}"
                 f" ({r['postings_read_p95']:.0f}) | "
-                + (f"{fmt(ev['p50_ms'], 1)} / {fmt(ev['p95_ms'], 1)} | {r['pruned_every_term_postings_read_p50']:.0f}"
-                   f" ({r['pruned_every_term_postings_read_p95']:.0f})" if ev else "— | —")
-                + f" | {fmt(r['exhaustive']['p50_ms'], 1)} / {fmt(r['exhaustive']['p95_ms'], 1)}"
+                f"{fmt(ev['p50_ms'], 1)} / {fmt(ev['p95_ms'], 1)} | {r['pruned_rows_postings_read_p50']:.0f}"
+                f" ({r['pruned_rows_postings_read_p95']:.0f})"
+                f" | {fmt(r['exhaustive']['p50_ms'], 1)} / {fmt(r['exhaustive']['p95_ms'], 1)}"
                 f" ({r.get('exhaustive_questions', res['questions'])} q) | {r[f'top{k}_overlap_mean']:.4f}, {r[f'top{k}_overlap_min']:.2f}"
                 f" | {r['same_ranking_share']:.3f} | {r['rounds_p50']:.0f} ({r['rounds_max']})"
                 f" | {r['chunks_scored_p50']:.0f} ({r['chunks_scored_p95']:.0f})"
@@ -330,6 +393,8 @@ def main() -> None:
         res["build"]["doc_chunks"] = args.doc_chunks
         built.write_text(json.dumps(res["build"]) + "\n")
         print(json.dumps(res["build"]), flush=True)
+    res["rows_beside_blocks"] = rows_beside_blocks(url)
+    print(json.dumps(res["rows_beside_blocks"]), flush=True)
     res["sizes"] = sizes(url)
     print(json.dumps(res["sizes"]), flush=True)
     questions = dev_questions(args.questions)

@@ -125,6 +125,8 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
     monkeypatch.setattr(sp, "incompatibility", lambda *a, **kw: None)  # a hand-made manifest
     monkeypatch.setattr(sp, "PRUNE_BATCH", 7)  # several exact-scoring round trips too
     monkeypatch.setattr(sp, "PRUNE_MAX", 16)  # long lists read in several capped reads
+    monkeypatch.setattr(sp, "POSTINGS_BLOCK", 4)  # and several blocks
+    monkeypatch.setattr(sp, "DELTA_MAX", 1.0)  # the second build below keeps the blocks
     rng = random.Random(0)
     words = (SEEDS / "000_68c7ef664bad3911.txt").read_text().split()
     vocab = list(dict.fromkeys(words))
@@ -147,8 +149,8 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
         store, manifest, _ = open_index(url).open()
         assert manifest["stats"]["postings_avgdl"], note
         rounds, fell_back = set(), 0
-        for first in (1, 3, 256):
-            store.prune_first = first
+        for first, at_most in ((1, None), (1, 4), (3, None), (3, 2), (256, None), (256, 16)):
+            store.prune_first, store.score_at_most = first, at_most
             for q in questions:
                 for k in (1, 5, 20):
                     store.prune = True
@@ -161,17 +163,36 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
                     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-9), (note, q, k)
         assert max(r for r in rounds if r) > 1, note  # the bound did make it read on
         assert not fell_back, note  # never gave up on the bounds
-        held = store._rows("SELECT count(*) FROM qa_chunks c, unnest(c.terms)")[0][0]
-        assert store._rows("SELECT count(*) FROM qa_postings")[0][0] == held, note
-        assert not store._rows("SELECT 1 FROM qa_postings p LEFT JOIN qa_chunks c ON c.id = p.chunk_id"
-                               " WHERE c.id IS NULL LIMIT 1"), note
+        # every (term, chunk) of the live chunks once, in the blocks (best impact first, full rows but the
+        # last) or in the rows added since; the blocks may still hold removed chunks
+        stats = manifest["stats"]
+        expected = {(t, c): imp for t, imp, c in store._rows(sp._POSTING_ROWS, {"avgdl": stats["postings_avgdl"]})}
+        held, upto = [], stats["blocks_upto"]
+        for term in {t for t, _ in expected}:
+            blocks = store._rows("SELECT ids, imps FROM qa_blocks WHERE term = %s ORDER BY blk", (term,), binary=True)
+            ids = np.concatenate([np.frombuffer(i, ">i8") for i, _ in blocks] or [np.empty(0, int)])
+            imps = np.concatenate([np.frombuffer(m, ">f4") for _, m in blocks] or [np.empty(0)])
+            assert [len(i) // 8 for i, _ in blocks[:-1]] == [sp.POSTINGS_BLOCK] * (len(blocks) - 1), note
+            assert list(zip(imps, ids)) == sorted(zip(imps, ids), reverse=True), note
+            assert (ids <= upto).all(), note
+            held += [(term, int(c), float(m)) for c, m in zip(ids, imps) if (term, int(c)) in expected]
+        delta = store._rows("SELECT term, chunk_id, impact FROM qa_postings")
+        assert all(c > upto for _, c, _ in delta), note
+        held += delta
+        assert len(held) == len(expected), note
+        assert {(t, c): pytest.approx(m) for t, c, m in held} == expected, note
         store.close()
-        return manifest["stats"]["postings_avgdl"]
+        return stats
 
-    made = check("first build")
-    # longer chunks: avgdl moves up by less than the rebuild factor, the table is kept, bounds widen
-    _build(index, adds=[("long.txt", texts(15, 90, 140))], removes=["d1.txt"])
-    assert check("longer chunks added, a document removed") == made
+    first = check("first build")
+    made = first["postings_avgdl"]
+    assert first["delta_postings"] == first["blocks_dead"] == 0
+    # longer chunks: avgdl moves up by less than the rebuild factor, the table is kept, bounds widen; the
+    # new chunks' postings are rows, the removed chunks stay in the blocks
+    _build(index, adds=[("long.txt", texts(30, 120, 180)), ("short.txt", texts(60, 3, 8))], removes=["d1.txt"])
+    second = check("longer chunks added, a document removed")
+    assert second["postings_avgdl"] == made and second["blocks_upto"] == first["blocks_upto"]
+    assert second["delta_postings"] > 0 and second["blocks_dead"] == 40
     store, _, _ = open_index(url).open()
     assert store._stat("terms") / store.n_chunks > made * 1.05
     within = [i for d in ("d0.txt", "long.txt") for i in store.chunk_ids_of(d)][::3]
@@ -184,7 +205,8 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
     store.close()
     # many more long chunks: avgdl past the rebuild factor, the table is made again
     _build(index, adds=[("longer.txt", texts(150, 150, 250))], removes=["d2.txt", "d3.txt"])
-    assert check("avgdl moved past the rebuild factor") != made
+    third = check("avgdl moved past the rebuild factor")
+    assert third["postings_avgdl"] != made and third["delta_postings"] == third["blocks_dead"] == 0
 
 
 def test_a_failed_build_rolls_back_and_a_second_answerer_sees_each_commit(tmp_path, pg_server, embedder):
