@@ -474,6 +474,7 @@ class PostgresStore(Store):
         # exactly, or out of the race (its upper bound fell below the k-th best lower bound: bounds only fall)
         words = (nt + 63) // 64
         bits = [(t // 64, np.uint64(1) << np.uint64(t % 64)) for t in range(nt)]
+        flag = np.exp2(np.arange(nt, dtype=np.float64))  # the same bits as numbers
         seen_ids, seen_known = np.empty(0, dtype=np.int64), np.empty(0)
         seen_in, settled = np.zeros((0, words), dtype=np.uint64), np.zeros(0, dtype=bool)
         exact_ids, exact_scores = np.empty(0, dtype=np.int64), np.empty(0)  # scored (-inf: removed since)
@@ -521,9 +522,12 @@ class PostgresStore(Store):
                     seen_known = _merged(seen_known, add[first], old, new_at)
                     settled = _merged(settled, np.zeros(len(new_at), dtype=bool), old, new_at)
                     seen_in = _merged(seen_in, np.zeros((len(new_at), words), dtype=np.uint64), old, new_at)
-                    for t in np.unique(j).tolist():
-                        word, bit = bits[t]
-                        seen_in[slot[inv[j == t]], word] |= bit
+                    if words == 1 and nt <= 52:  # one bit per term, distinct per chunk: or = sum, exact in float64
+                        seen_in[slot, 0] |= np.bincount(inv, weights=flag[j], minlength=len(u)).astype(np.uint64)
+                    else:
+                        for t in np.unique(j).tolist():
+                            word, bit = bits[t]
+                            seen_in[slot[inv[j == t]], word] |= bit
                 for s in todo:
                     done[s] = want[s] > sum(len(c) for t, c, _ in got if t == s)
                     lims[s] = min(lims[s] * 4, PRUNE_MAX)
