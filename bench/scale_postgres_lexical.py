@@ -393,7 +393,12 @@ def main() -> None:
         res["build"]["doc_chunks"] = args.doc_chunks
         built.write_text(json.dumps(res["build"]) + "\n")
         print(json.dumps(res["build"]), flush=True)
+    moved = SERVER.parent / f"pg-bm25-blocks-{args.n}.json"  # how the blocks were made, for reruns
     res["rows_beside_blocks"] = rows_beside_blocks(url)
+    if res["rows_beside_blocks"]:
+        moved.write_text(json.dumps(res["rows_beside_blocks"]) + "\n")
+    elif moved.exists():
+        res["rows_beside_blocks"] = json.loads(moved.read_text())
     print(json.dumps(res["rows_beside_blocks"]), flush=True)
     res["sizes"] = sizes(url)
     print(json.dumps(res["sizes"]), flush=True)

@@ -132,12 +132,12 @@ CREATE TABLE IF NOT EXISTS qa_postings (term integer NOT NULL, impact real NOT N
 CREATE INDEX IF NOT EXISTS qa_postings_top ON qa_postings (term, impact, chunk_id);
 """
 
-PRUNE_FIRST = 4096  # postings read per question term in the first round of a pruned search (then x4)
+PRUNE_FIRST = 8192  # postings read per question term in the first round of a pruned search (then x4)
 PRUNE_MAX = 65536  # the most postings of one term read in one round trip (lists longer than that take several:
 # reading a whole list still costs far less than scoring every chunk that holds the term, well under 1 us a
 # posting against ~25 us a chunk)
 PRUNE_BATCH = 256  # candidates scored exactly per round trip (best upper bound first)
-PRUNE_SCORE_AT_MOST = 512  # read on instead of scoring while more candidates than this are open
+PRUNE_SCORE_AT_MOST = 1024  # read on instead of scoring while more candidates than this are open
 REBUILD_DRIFT = 1.25  # rebuild the impact table when avgdl moved by more than this factor since
 POSTINGS_BLOCK = 512  # postings per qa_blocks row
 DELTA_MAX = 0.1  # make the blocks again at a commit when the postings added since are more than this share of theirs
