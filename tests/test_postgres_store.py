@@ -165,9 +165,24 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
                     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-9), (note, q, k)
         assert max(r for r in rounds if r) > 1, note  # the bound did make it read on
         assert not fell_back, note  # never gave up on the bounds
+        stats = manifest["stats"]
+        dead = [c for (c,) in store._rows("SELECT chunk_id FROM qa_dead")]
+        assert len(dead) == stats["blocks_dead"] and all(c <= stats["blocks_upto"] for c in dead), note
+        assert not store._rows("SELECT 1 FROM qa_chunks WHERE id = ANY(%s)", (dead,)), note
+        if dead:  # a reader that does not know of the removals: finds them scoring, starts again, still exact
+            store._dead, restarts = np.empty(0, dtype=np.int64), 0
+            store.prune_first, store.score_at_most = 3, None
+            for q in questions:
+                store.prune = True
+                pruned = store.lexical_search(q, 5)
+                restarts += not store.last_search.get("trust_lower", True)
+                store.prune = False
+                full = store.lexical_search(q, 5)
+                assert [i for i, _ in pruned] == [i for i, _ in full], (note, q)
+                assert [x for _, x in pruned] == pytest.approx([x for _, x in full], rel=1e-9), (note, q)
+            assert restarts, note
         # every (term, chunk) of the live chunks once, in the blocks (best impact first, full rows but the
         # last) or in the rows added since; the blocks may still hold removed chunks
-        stats = manifest["stats"]
         expected = {(t, c): imp for t, imp, c in store._rows(sp._POSTING_ROWS, {"avgdl": stats["postings_avgdl"]})}
         held, upto = [], stats["blocks_upto"]
         for term in {t for t, _ in expected}:

@@ -14,15 +14,19 @@ Tables (prefix ``qa_``, in the connection's schema, ``search_path`` picks anothe
   embedded store's FTS5 table, with positions, and ``n_terms`` (the chunk's length for BM25).
 - ``qa_terms``: how many chunks hold each term (``df``), kept in step by every build, for BM25's idf,
   and the term's number (``id``) in the impact table.
-- ``qa_postings``: the impact table, one row per (term, chunk) with the chunk's BM25 weight for the term
-  without its idf (``impact`` = tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)), made with the avgdl of
-  the commit that last rebuilt the table), btree on (term, impact, chunk_id).
+- the impact table: each term's chunks with the chunk's BM25 weight for the term without its idf
+  (``impact`` = tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)), made with the avgdl of the commit that
+  last made the table), best first. ``qa_blocks`` holds it as of that commit, cut into rows of
+  ``POSTINGS_BLOCK`` postings (chunk ids and impacts as arrays: a few hundred postings per row read);
+  ``qa_postings`` holds the postings of chunks added since, one row each, btree on (term, impact,
+  chunk_id). Chunks removed since stay in the blocks until a commit makes them again (when the rows pass
+  ``DELTA_MAX`` of the blocks' postings, ``DEAD_MAX`` of their chunks were removed, or avgdl drifted).
 
 Lexical ranking is Okapi BM25 with k1 = 1.2, b = 0.75 and idf = ln(1 + (N - n + 0.5) / (n + 0.5)) (the
 formula the embedded store's engine uses too), exact document lengths. ``lexical_search`` is a pruned
 top-k that returns the exact top k (see ``_pruned_search``): it reads each question term's postings
-best impact first (1,024 per term, then 4x more), scores candidates exactly from their ``tsvector``, and
-stops once no unread posting can lift a chunk into the top k. ``within=`` scores the given chunks
+best impact first (8,192 per term, then 4x more in the terms that keep the search open), scores
+candidates exactly from their ``tsvector``, and stops once no unread posting can lift a chunk into the top k. ``within=`` scores the given chunks
 exhaustively; databases built before the impact table fall back to scoring every chunk that holds a
 question term (the GIN index, ``terms @@ 'a' | 'b'``) until the next build fills it.
 
@@ -126,6 +130,8 @@ CREATE TABLE IF NOT EXISTS qa_blocks (term integer NOT NULL, blk integer NOT NUL
                                       imps bytea NOT NULL, PRIMARY KEY (term, blk));
 ALTER TABLE qa_blocks ALTER COLUMN ids SET STORAGE EXTERNAL;
 ALTER TABLE qa_blocks ALTER COLUMN imps SET STORAGE EXTERNAL;
+-- the chunks removed since the blocks were made (a search skips their postings there)
+CREATE TABLE IF NOT EXISTS qa_dead (chunk_id bigint PRIMARY KEY);
 -- qa_postings: one row per posting of the chunks added since (all of them in indexes made before qa_blocks)
 CREATE TABLE IF NOT EXISTS qa_postings (term integer NOT NULL, impact real NOT NULL, chunk_id bigint NOT NULL);
 -- read backwards: a term's postings best impact first
@@ -303,8 +309,6 @@ class PostgresStore(Store):
 
     prune = True  # False: score every chunk holding a question term (the exhaustive BM25; for benchmarks)
     prune_first = PRUNE_FIRST
-    prune_essential = True  # False: every round reads on in every unfinished term (the earlier rule; for benchmarks)
-    prune_reads: int | None = None  # stop reading postings after this many rounds (approximate; None: exact)
     score_at_most: int | None = PRUNE_SCORE_AT_MOST  # None: score the best PRUNE_BATCH every round
 
     def __init__(self, url: str, conn=None, stats: dict | None = None) -> None:
@@ -431,7 +435,7 @@ class PostgresStore(Store):
     def _exhaustive(self, params: dict) -> list[tuple]:
         return self._rows(BM25_SQL, dict(params, tsquery=tsquery_literal(params["terms"])))
 
-    def _pruned_search(self, params: dict, term_ids: list[int], made_with: float) -> list[tuple]:
+    def _pruned_search(self, params: dict, term_ids: list[int], made_with: float, trust_lower: bool = True) -> list[tuple]:
         """The exact BM25 top k, reading as few postings as it can.
 
         Each term's postings, best impact first, come in up to two streams: the blocks (``qa_blocks``, as
@@ -451,7 +455,10 @@ class PostgresStore(Store):
         score will at least be leaves the race for good (bounds only fall). The search ends when the k-th
         best exact score is at least every bound left. Stored impacts were made with the avgdl of an
         earlier commit: each impact is then off by at most the ratio ``r`` of the two avgdls, and the
-        bounds are widened by it.
+        bounds are widened by it. The blocks' postings of chunks removed since (``qa_dead``) are left out
+        as they are read, so that every lower bound is a chunk's; should a chunk read be gone all the same
+        (removed by a commit after this store was opened), the search starts again trusting only exact
+        scores (``trust_lower``).
         """
         k, weights, avgdl = params["k"], params["idf"], params["avgdl"]
         r = max(avgdl / made_with, made_with / avgdl) * (1 + 1e-6)  # + float4 rounding of the impacts
@@ -459,7 +466,7 @@ class PostgresStore(Store):
         w = np.asarray(weights, dtype=np.float64)
         block = int(self._stats.get("block") or 0)  # postings per block (0: an index made before the blocks)
         delta = self._stats.get("delta_postings") != 0  # rows added since the blocks (None: not counted)
-        exact_lower = not block or self._stats.get("blocks_dead") == 0  # every chunk read is still there
+        dead = self._dead_chunks() if block and self._stats.get("blocks_dead") else None
         # the streams: (term, from the blocks?)
         streams = [(j, True) for j in range(nt) if block] + [(j, False) for j in range(nt) if delta]
         ns = len(streams)
@@ -479,29 +486,25 @@ class PostgresStore(Store):
         seen_in, settled = np.zeros((0, words), dtype=np.uint64), np.zeros(0, dtype=bool)
         exact_ids, exact_scores = np.empty(0, dtype=np.int64), np.empty(0)  # scored (-inf: removed since)
         todo = list(range(ns))  # the streams read next
-        fetch, rounds, postings, reads, top = bool(ns), 0, 0, 0, []
+        fetch, rounds, postings, top = bool(ns), 0, 0, []
         bound = np.zeros(nt)
         unseen, cand, upper, lower, live = 0.0, np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0, int)
 
         def finish(**how) -> None:
             self.last_search = {"rounds": rounds, "postings": postings, "scored": len(exact_ids), "exhaustive": False,
-                                **how}
+                                "trust_lower": trust_lower, **how}
 
         while True:
             rounds += 1
             fresh = fetch
-            if fetch and self.prune_reads and reads >= self.prune_reads:  # approximate: no deeper reads
-                finish(approximate=True)
-                return top
             if fetch:
-                reads += 1
                 if rounds > 64:  # a safety net: the bounds did not close in 64 round trips, score them all
                     finish(exhaustive=True)
                     return self._exhaustive(params)
-                got, want = self._read_streams(todo, streams, term_ids, block, lims, next_block, last, last_id)
-                j = np.concatenate([np.full(len(c), of_term[s], dtype=np.int64) for s, c, _ in got] or [np.empty(0, int)])
-                cid = np.concatenate([c for _, c, _ in got] or [np.empty(0, np.int64)]).astype(np.int64)
-                imp = np.concatenate([i for _, _, i in got] or [np.empty(0)]).astype(np.float64)
+                got, want = self._read_streams(todo, streams, term_ids, block, lims, next_block, last, last_id, dead)
+                j = np.concatenate([np.full(len(c), of_term[s], dtype=np.int64) for s, c, _, _ in got] or [np.empty(0, int)])
+                cid = np.concatenate([c for _, c, _, _ in got] or [np.empty(0, np.int64)]).astype(np.int64)
+                imp = np.concatenate([i for _, _, i, _ in got] or [np.empty(0)]).astype(np.float64)
                 if len(j):
                     u, inv = np.unique(cid, return_inverse=True)  # merged into what was seen before
                     add = np.bincount(inv, weights=w[j] * imp, minlength=len(u))
@@ -529,7 +532,7 @@ class PostgresStore(Store):
                             word, bit = bits[t]
                             seen_in[slot[inv[j == t]], word] |= bit
                 for s in todo:
-                    done[s] = want[s] > sum(len(c) for t, c, _ in got if t == s)
+                    done[s] = want[s] > sum(read for t, _, _, read in got if t == s)
                     lims[s] = min(lims[s] * 4, PRUNE_MAX)
                 postings += len(j)
             if fresh:  # new postings: every bound moves (rounds that only score reuse them)
@@ -560,6 +563,10 @@ class PostgresStore(Store):
             pick = cand[pick_at].tolist()
             if pick:
                 got_scores = dict(self._rows(BM25_IDS_SQL, dict(params, ids=pick, k=len(pick))))
+                if trust_lower and len(got_scores) < len(pick):
+                    # a chunk read was removed by a commit since this store was opened: its lower bound
+                    # was none, and may have let others out of the race; again, trusting exact scores only
+                    return self._pruned_search(params, term_ids, made_with, trust_lower=False)
                 exact_ids = np.concatenate([exact_ids, cand[pick_at]])
                 exact_scores = np.concatenate([exact_scores, [got_scores.get(c, -math.inf) for c in pick]])  # -inf: removed
                 settled[live[pick_at]] = True
@@ -572,7 +579,7 @@ class PostgresStore(Store):
             theta = top[-1][1] if len(top) == k else -math.inf
             # what the k-th best score will at least be: the k-th best exact score, or the k-th best lower
             # bound where no posting read can be of a chunk removed since (blocks with no dead chunks)
-            bar = max(theta, floor) if exact_lower else theta
+            bar = max(theta, floor) if trust_lower else theta
             out = upper < bar  # out of the race for good
             if out.any():
                 settled[live[out]] = True
@@ -584,17 +591,17 @@ class PostgresStore(Store):
             fetch = not all(done) and (unseen > bar or int((upper > bar).sum()) > 2 * PRUNE_BATCH or deferred)
             if fetch:
                 term_done = [all(done[s] for s in range(ns) if streams[s][0] == t) for t in range(nt)]
-                terms = (_essential(bound, term_done, bar / r) if self.prune_essential
-                         else [t for t in range(nt) if not term_done[t]])
+                terms = _essential(bound, term_done, bar / r)
                 todo = [s for s in range(ns) if not done[s] and streams[s][0] in terms]
             if (all(done) and not len(upper)) or (theta >= unseen and theta >= rest) or not (pick or fetch):
                 finish()
                 return top
 
-    def _read_streams(self, todo, streams, term_ids, block, lims, next_block, last, last_id):
+    def _read_streams(self, todo, streams, term_ids, block, lims, next_block, last, last_id, dead):
         """One round trip: the next postings of the streams ``todo``. Returns [(stream, chunk ids,
-        impacts)] and, per stream, how many postings were asked for (fewer came: the stream is read to
-        its end); moves the streams' cursors (``next_block``, ``last``, ``last_id``) past what was read."""
+        impacts, how many were read)] (the blocks' postings of ``dead`` chunks left out) and, per stream,
+        how many postings were asked for (fewer came: the stream is read to its end); moves the streams'
+        cursors (``next_block``, ``last``, ``last_id``) past what was read."""
         bs = [s for s in todo if streams[s][1]]
         ds = [s for s in todo if not streams[s][1]]
         parts, params, want = [], {}, {}
@@ -615,12 +622,24 @@ class PostgresStore(Store):
         for s, ids, imps in self._rows(" UNION ALL ".join(parts), params, binary=True):
             c, i = np.frombuffer(ids, dtype=">i8"), np.frombuffer(imps, dtype=">f4")
             if len(c):
-                got.append((s, c, i))
                 # the lowest (impact, chunk id) read: where the stream now is (a block's is its last)
                 at = len(c) - 1 if streams[s][1] else int(np.lexsort((c, i))[0])
                 if (float(i[at]), int(c[at])) < (last[s], last_id[s]) or last[s] == math.inf:
                     last[s], last_id[s] = float(i[at]), int(c[at])
+                read = len(c)
+                if dead is not None and len(dead) and streams[s][1]:
+                    alive = dead[np.minimum(np.searchsorted(dead, c), len(dead) - 1)] != c
+                    c, i = c[alive], i[alive]
+                got.append((s, c, i, read))
         return got, want
+
+    def _dead_chunks(self) -> np.ndarray:
+        """The chunks removed since the blocks were made (sorted; read once per store: a store is made
+        anew for each version of the index)."""
+        if getattr(self, "_dead", None) is None:
+            self._dead = np.asarray([r[0] for r in self._rows("SELECT chunk_id FROM qa_dead ORDER BY chunk_id")],
+                                    dtype=np.int64)
+        return self._dead
 
     def describe_vectors(self) -> str:
         return f"pgvector HNSW (cosine, ef_search={EF_SEARCH}), {self.n_chunks} vectors, dim {EMBED_DIM}"
@@ -676,8 +695,9 @@ class PostgresStore(Store):
         if not rows:
             return 0
         doc_id = rows[0][0]
-        self.blocks_dead += self._rows("SELECT count(*) FROM qa_chunks WHERE doc_id = %s AND id <= %s",
-                                       (doc_id, self.blocks_upto))[0][0]
+        if self.blocks_upto:
+            self.blocks_dead += self.conn.execute("INSERT INTO qa_dead SELECT id FROM qa_chunks WHERE doc_id = %s AND id <= %s",
+                                                  (doc_id, self.blocks_upto)).rowcount
         if self.postings_avgdl is not None and not self.postings_stale:
             made = self._rows(_POSTING_ROWS + " WHERE c.doc_id = %(doc)s AND c.id > %(upto)s",
                               {"avgdl": self.postings_avgdl, "doc": doc_id, "upto": self.blocks_upto})
@@ -776,6 +796,7 @@ class PostgresBuild(Build):
                 conn.execute("DELETE FROM qa_terms")
                 conn.execute("DELETE FROM qa_postings")
                 conn.execute("DELETE FROM qa_blocks")
+                conn.execute("DELETE FROM qa_dead")
             self._store = PostgresStore(self.url, conn=conn)
             self._store.postings_avgdl = self._stats.get("postings_avgdl")
             self._store.blocks_upto = self._stats.get("blocks_upto") or 0  # none: every posting is a row
@@ -799,6 +820,7 @@ class PostgresBuild(Build):
             if made is not None or store.postings_stale or not self._wipe:
                 conn.execute("DELETE FROM qa_postings")
                 conn.execute("DELETE FROM qa_blocks")
+                conn.execute("DELETE FROM qa_dead")
             if avgdl:
                 conn.execute(MAKE_BLOCKS_SQL, {"avgdl": avgdl, "block": POSTINGS_BLOCK})
             upto, held = conn.execute("SELECT coalesce(max(id), 0), coalesce(sum(length(terms)), 0) FROM qa_chunks").fetchone()
