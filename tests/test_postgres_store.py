@@ -165,7 +165,9 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
                     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-9), (note, q, k)
         assert max(r for r in rounds if r) > 1, note  # the bound did make it read on
         assert not fell_back, note  # never gave up on the bounds
-        stats = manifest["stats"]
+        stats = manifest["stats"]  # counted as the builds went, as a count finds them
+        assert [stats["chunks"], stats["terms"], stats["delta_postings"]] == [
+            *store._rows("SELECT count(*), sum(n_terms) FROM qa_chunks")[0], store._rows("SELECT count(*) FROM qa_postings")[0][0]], note
         dead = [c for (c,) in store._rows("SELECT chunk_id FROM qa_dead")]
         assert len(dead) == stats["blocks_dead"] and all(c <= stats["blocks_upto"] for c in dead), note
         assert not store._rows("SELECT 1 FROM qa_chunks WHERE id = ANY(%s)", (dead,)), note
@@ -220,10 +222,13 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
         assert scoped == [h for h in store.lexical_search(q, 10**6) if h[0] in set(within)][:5]
         store.prune = True
     store.close()
+    _build(index, removes=["long.txt"])  # a document of the rows removed: its rows go
+    third = check("a document added after the blocks removed")
+    assert 0 < third["delta_postings"] < second["delta_postings"] and third["blocks_dead"] == 40
     # many more long chunks: avgdl past the rebuild factor, the table is made again
     _build(index, adds=[("longer.txt", texts(150, 150, 250))], removes=["d2.txt", "d3.txt"])
-    third = check("avgdl moved past the rebuild factor")
-    assert third["postings_avgdl"] != made and third["delta_postings"] == third["blocks_dead"] == 0
+    fourth = check("avgdl moved past the rebuild factor")
+    assert fourth["postings_avgdl"] != made and fourth["delta_postings"] == fourth["blocks_dead"] == 0
 
 
 def test_a_failed_build_rolls_back_and_a_second_answerer_sees_each_commit(tmp_path, pg_server, embedder):

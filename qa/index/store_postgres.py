@@ -323,6 +323,9 @@ class PostgresStore(Store):
         self.postings_stale = False
         self.blocks_upto = 0  # the chunks up to this id are in qa_blocks (later ones in qa_postings)
         self.blocks_dead = 0  # chunks of qa_blocks removed in this build
+        # what this build changed: chunks, their terms, rows of qa_postings (the commit's counts, without
+        # counting every row again)
+        self.changed = Counter()
         self.df_pending: Counter[str] = Counter()  # document frequencies not written to qa_terms yet
         self._use(conn or connect(url))
 
@@ -706,6 +709,7 @@ class PostgresStore(Store):
                     "DELETE FROM qa_postings p USING unnest(%s::int[], %s::real[], %s::bigint[]) AS x(term, impact, chunk_id)"
                     " WHERE p.term = x.term AND p.impact = x.impact AND p.chunk_id = x.chunk_id",
                     ([r[0] for r in made], [r[1] for r in made], [r[2] for r in made])).rowcount
+                self.changed.update(rows=-gone)
                 if gone != len(made):  # not the rows expected: make the whole table again at commit
                     log.warning("impact table out of step (%d of %d rows of %s); rebuilding it", gone, len(made), source)
                     self.postings_stale = True
@@ -721,7 +725,8 @@ class PostgresStore(Store):
                 (lexemes, [int(n) for _, n in counts]),
             )
             self.conn.execute("DELETE FROM qa_terms WHERE term = ANY(%s) AND df <= 0", (lexemes,))
-        n = self._rows("SELECT count(*) FROM qa_chunks WHERE doc_id = %s", (doc_id,))[0][0]
+        n, held = self._rows("SELECT count(*), coalesce(sum(n_terms), 0) FROM qa_chunks WHERE doc_id = %s", (doc_id,))[0]
+        self.changed.update(chunks=-int(n), terms=-int(held))
         self.conn.execute("DELETE FROM qa_documents WHERE id = %s", (doc_id,))
         return int(n)
 
@@ -762,9 +767,11 @@ class PostgresStore(Store):
                 self.df_pending.update(df)
             elif df:
                 cur.execute(DF_UPSERT, (list(df), list(df.values())))
+            self.changed.update(chunks=len(rows), terms=sum(r[-1] for r in rows))
             if self.postings_avgdl is not None and not self.postings_stale:
                 cur.execute("INSERT INTO qa_postings (term, impact, chunk_id)" + _POSTING_ROWS + " WHERE c.doc_id = %(doc)s",
                             {"avgdl": self.postings_avgdl, "doc": doc_id})
+                self.changed.update(rows=cur.rowcount)
 
 
 def _meta(conn, key: str):
@@ -806,12 +813,20 @@ class PostgresBuild(Build):
         store = self.store()
         conn = store.conn
         store.flush_counts()
-        n, total = conn.execute("SELECT count(*), coalesce(sum(n_terms), 0) FROM qa_chunks").fetchone()
+        made, before, changed = store.postings_avgdl, self._stats, store.changed
+        if "chunks" in before and "terms" in before:  # the last commit's counts and this build's changes
+            n, total = before["chunks"] + changed["chunks"], before["terms"] + changed["terms"]
+        else:
+            n, total = conn.execute("SELECT count(*), coalesce(sum(n_terms), 0) FROM qa_chunks").fetchone()
         avgdl = total / n if n else None
-        made, before = store.postings_avgdl, self._stats
         stats = {"chunks": int(n), "terms": int(total)}
         dead = int(before.get("blocks_dead") or 0) + store.blocks_dead
-        delta = conn.execute("SELECT count(*) FROM qa_postings").fetchone()[0] if made is not None else 0
+        if made is None:
+            delta = 0
+        elif before.get("delta_postings") is not None:
+            delta = before["delta_postings"] + changed["rows"]
+        else:
+            delta = conn.execute("SELECT count(*) FROM qa_postings").fetchone()[0]
         if (made is None or store.postings_stale or avgdl is None or max(avgdl / made, made / avgdl) > REBUILD_DRIFT
                 or not before.get("block") or delta > DELTA_MAX * before.get("blocks_postings", 0)
                 or dead > DEAD_MAX * before.get("blocks_chunks", 0)):
