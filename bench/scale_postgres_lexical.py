@@ -9,9 +9,13 @@ the lexical side is measured; building a 384-d HNSW would dominate the build tim
 
 Asked: ``--questions`` real SQuAD v1.1 dev questions (seed 0, those with at least one content term), one
 at a time from one connection, ``Store.lexical_search`` (document frequencies included), k = 10 and the
-engine's retrieval depth k = 100. Against: the exhaustive BM25 of the same store (``store.prune = False``:
-every chunk holding a question term scored in SQL over the GIN index), same questions, interleaved.
-Overlap = |pruned top k & exact top k| / k.
+engine's retrieval depth k = 100. Against, same questions, interleaved: the same pruned search over one
+row per posting (``qa_postings``, as the store kept its impact table before ``qa_blocks``; made beside the
+blocks by ``rows_beside_blocks``, which also moves a database built before the blocks to them), and the
+exhaustive BM25 of the same store (``store.prune = False``: every chunk holding a question term scored in
+SQL over the GIN index). Overlap = |pruned top k & exact top k| / k. Note: a database with the rows
+beside its blocks is for this comparison only (a build on it would count those rows as added since the
+blocks and make the blocks again).
 
 ``--sparsevec``: design (a) for comparison, outside the product: one pgvector ``sparsevec`` per chunk
 (the impact table's rows: term number -> saturated, length-normalised weight), HNSW ``sparsevec_ip_ops``
