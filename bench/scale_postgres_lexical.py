@@ -14,8 +14,8 @@ row per posting (``qa_postings``, as the store kept its impact table before ``qa
 blocks by ``rows_beside_blocks``, which also moves a database built before the blocks to them), and the
 exhaustive BM25 of the same store (``store.prune = False``: every chunk holding a question term scored in
 SQL over the GIN index). Overlap = |pruned top k & exact top k| / k. Note: a database with the rows
-beside its blocks is for this comparison only (a build on it would count those rows as added since the
-blocks and make the blocks again).
+beside its blocks is for this comparison only: after a build on it the store would read those rows as
+postings added since the blocks (the benchmark's updates were measured on a copy of the rows emptied).
 
 ``--sparsevec``: design (a) for comparison, outside the product: one pgvector ``sparsevec`` per chunk
 (the impact table's rows: term number -> saturated, length-normalised weight), HNSW ``sparsevec_ip_ops``
