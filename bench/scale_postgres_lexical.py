@@ -15,7 +15,8 @@ blocks by ``rows_beside_blocks``, which also moves a database built before the b
 exhaustive BM25 of the same store (``store.prune = False``: every chunk holding a question term scored in
 SQL over the GIN index). Overlap = |pruned top k & exact top k| / k. Note: a database with the rows
 beside its blocks is for this comparison only: after a build on it the store would read those rows as
-postings added since the blocks (the benchmark's updates were measured on a copy of the rows emptied).
+postings added since the blocks (the updates in docs/BENCHMARKS.md ran after a first one had made the
+blocks again and emptied the rows).
 
 ``--sparsevec``: design (a) for comparison, outside the product: one pgvector ``sparsevec`` per chunk
 (the impact table's rows: term number -> saturated, length-normalised weight), HNSW ``sparsevec_ip_ops``
