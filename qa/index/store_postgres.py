@@ -581,7 +581,7 @@ class PostgresStore(Store):
             top = list(zip(exact_ids[ok][best].tolist(), exact_scores[ok][best].tolist()))
             theta = top[-1][1] if len(top) == k else -math.inf
             # what the k-th best score will at least be: the k-th best exact score, or the k-th best lower
-            # bound where no posting read can be of a chunk removed since (blocks with no dead chunks)
+            # bound while every chunk read is a live one (the removed ones are left out as read)
             bar = max(theta, floor) if trust_lower else theta
             out = upper < bar  # out of the race for good
             if out.any():
