@@ -19,15 +19,16 @@ Tables (prefix ``qa_``, in the connection's schema, ``search_path`` picks anothe
   last made the table), best first. ``qa_blocks`` holds it as of that commit, cut into rows of
   ``POSTINGS_BLOCK`` postings (chunk ids and impacts as arrays: a few hundred postings per row read);
   ``qa_postings`` holds the postings of chunks added since, one row each, btree on (term, impact,
-  chunk_id). Chunks removed since stay in the blocks until a commit makes them again (when the rows pass
-  ``DELTA_MAX`` of the blocks' postings, ``DEAD_MAX`` of their chunks were removed, or avgdl drifted).
+  chunk_id). Chunks removed since stay in the blocks, listed in ``qa_dead`` (a search skips them), until
+  a commit makes the blocks again (when the rows pass ``DELTA_MAX`` of the blocks' postings, ``DEAD_MAX``
+  of their chunks were removed, or avgdl drifted).
 
 Lexical ranking is Okapi BM25 with k1 = 1.2, b = 0.75 and idf = ln(1 + (N - n + 0.5) / (n + 0.5)) (the
 formula the embedded store's engine uses too), exact document lengths. ``lexical_search`` is a pruned
 top-k that returns the exact top k (see ``_pruned_search``): it reads each question term's postings
 best impact first (8,192 per term, then 4x more in the terms that keep the search open), scores
-candidates exactly from their ``tsvector``, and stops once no unread posting can lift a chunk into the top k. ``within=`` scores the given chunks
-exhaustively; databases built before the impact table fall back to scoring every chunk that holds a
+candidates exactly from their ``tsvector``, and stops once no unread posting can lift a chunk into the
+top k. ``within=`` scores the given chunks exhaustively; databases built before the impact table fall back to scoring every chunk that holds a
 question term (the GIN index, ``terms @@ 'a' | 'b'``) until the next build fills it.
 
 A build runs in one transaction under an advisory lock (a second ``qa index`` waits): a crash or an
