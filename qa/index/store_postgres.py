@@ -28,8 +28,9 @@ formula the embedded store's engine uses too), exact document lengths. ``lexical
 top-k that returns the exact top k (see ``_pruned_search``): it reads each question term's postings
 best impact first (8,192 per term, then 4x more in the terms that keep the search open), scores
 candidates exactly from their ``tsvector``, and stops once no unread posting can lift a chunk into the
-top k. ``within=`` scores the given chunks exhaustively; databases built before the impact table fall back to scoring every chunk that holds a
-question term (the GIN index, ``terms @@ 'a' | 'b'``) until the next build fills it.
+top k. ``within=`` scores the given chunks exhaustively; databases built before the impact table fall
+back to scoring every chunk that holds a question term (the GIN index, ``terms @@ 'a' | 'b'``) until the
+next build fills it.
 
 A build runs in one transaction under an advisory lock (a second ``qa index`` waits): a crash or an
 error rolls everything back and readers keep seeing the previous state; readers see a build's changes
