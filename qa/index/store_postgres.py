@@ -816,6 +816,7 @@ class PostgresBuild(Build):
         conn = store.conn
         store.flush_counts()
         made, before, changed = store.postings_avgdl, self._stats, store.changed
+        rows_go = False
         if "chunks" in before and "terms" in before:  # the last commit's counts and this build's changes
             n, total = before["chunks"] + changed["chunks"], before["terms"] + changed["terms"]
         else:
@@ -835,7 +836,7 @@ class PostgresBuild(Build):
             # the impact table again, from every chunk's terms, with today's avgdl: all in blocks
             t0 = time.perf_counter()
             if made is not None or store.postings_stale or not self._wipe:
-                conn.execute("DELETE FROM qa_postings")
+                rows_go = True  # emptied just before the commit
                 conn.execute("DELETE FROM qa_blocks")
                 conn.execute("DELETE FROM qa_dead")
             if avgdl:
@@ -847,6 +848,10 @@ class PostgresBuild(Build):
         else:
             stats.update({key: before[key] for key in ("block", "blocks_upto", "blocks_postings", "blocks_chunks")})
         stats.update(postings_avgdl=made, blocks_dead=dead, delta_postings=int(delta))
+        if rows_go:
+            # TRUNCATE, not DELETE: deleted rows would leave their pages to every later read of the rows.
+            # It locks readers out of the table, so only now, for the moment until the commit
+            conn.execute("TRUNCATE qa_postings")
         version = int(_meta(conn, "version") or 0) + 1
         manifest = dict(manifest, stats=stats)
         for key, value in (("manifest", manifest), ("version", version)):
