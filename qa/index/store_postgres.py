@@ -849,8 +849,8 @@ class PostgresBuild(Build):
             stats.update({key: before[key] for key in ("block", "blocks_upto", "blocks_postings", "blocks_chunks")})
         stats.update(postings_avgdl=made, blocks_dead=dead, delta_postings=int(delta))
         if rows_go:
-            # TRUNCATE, not DELETE: deleted rows would leave their pages to every later read of the rows.
-            # It locks readers out of the table, so only now, for the moment until the commit
+            # TRUNCATE, not DELETE: nothing left for vacuum, the table's files start empty again. It locks
+            # readers out of the table, so only now, for the moment until the commit
             conn.execute("TRUNCATE qa_postings")
         version = int(_meta(conn, "version") or 0) + 1
         manifest = dict(manifest, stats=stats)
