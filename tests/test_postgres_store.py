@@ -231,6 +231,43 @@ def test_pruned_lexical_search_is_the_exact_top_k(pg_server, monkeypatch):
     assert fourth["postings_avgdl"] != made and fourth["delta_postings"] == fourth["blocks_dead"] == 0
 
 
+def test_making_the_blocks_again_keeps_their_table_at_its_size(pg_server, monkeypatch):
+    """A commit that makes the impact blocks again writes them into a new table that takes the old one's
+    place: the table stays at the size of what it holds (a rewrite in place would leave the old rows' space
+    behind), and a store opened before the commit reads the new table after it."""
+    import qa.index.store_postgres as sp
+    from qa.index.store import open_index
+    from qa.index.store_postgres import PostgresIndex
+
+    monkeypatch.setattr(sp, "incompatibility", lambda *a, **kw: None)  # a hand-made manifest
+    monkeypatch.setattr(sp, "DELTA_MAX", 0.0)  # any chunk added: the blocks are made again
+    words = (SEEDS / "000_68c7ef664bad3911.txt").read_text().split()
+    texts = [" ".join(words[i:i + 60]) for i in range(0, 3000, 30)]
+    url = new_database(pg_server)
+    index = PostgresIndex(url)
+    _build(index, adds=[("a.txt", texts)])
+    reader, _, _ = open_index(url).open()
+    size = "SELECT pg_total_relation_size('qa_blocks'), (SELECT count(*) FROM qa_blocks)"
+    sizes = []
+    for turn in range(3):  # the same document removed and added again: the same blocks, new chunk ids
+        _build(index, adds=[("b.txt", texts[:40])], removes=["b.txt"] if turn else [])
+        sizes.append(reader._rows(size)[0])
+        assert sizes[-1] == sizes[0], sizes  # the same rows in as many bytes
+        stats = open_index(url).open()[1]["stats"]
+        assert stats["delta_postings"] == stats["blocks_dead"] == 0 and stats["blocks_upto"] > 0
+        for store in (reader, open_index(url).open()[0]):  # opened before the commit, and after
+            store.prune = False
+            full = store.lexical_search(query_terms(JAPAN_Q), 5)
+            store.prune = True
+            pruned = store.lexical_search(query_terms(JAPAN_Q), 5)
+            assert full and [i for i, _ in pruned] == [i for i, _ in full]
+            assert [x for _, x in pruned] == pytest.approx([x for _, x in full], rel=1e-9)
+            assert bool(store.last_search.get("stale")) == (store is reader)  # it knows its blocks are gone
+    assert sizes[0][1] > 0
+    assert [r[0] for r in reader._rows("SELECT indexname FROM pg_indexes WHERE tablename = 'qa_blocks'")] == ["qa_blocks_pkey"]
+    reader.close()
+
+
 def test_a_failed_build_rolls_back_and_a_second_answerer_sees_each_commit(tmp_path, pg_server, embedder):
     url = new_database(pg_server)
     corpus = tmp_path / "docs"

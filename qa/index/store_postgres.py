@@ -180,16 +180,16 @@ _POSTING_ROWS = f"""
 SELECT t.id, {_impact_sql("cardinality(u.positions)", "c.n_terms", "%(avgdl)s::float8")}::real, c.id
 FROM qa_chunks c CROSS JOIN LATERAL unnest(c.terms) u JOIN qa_terms t ON t.term = u.lexeme
 """
-# blocks lo..hi-1 of each term (stream j)
+# blocks lo..hi-1 of each term (stream j), and which table they are in (a new one each time they are made)
 BLOCKS_SQL = """
-SELECT q.j, b.ids, b.imps
+SELECT q.j, b.ids, b.imps, b.tableoid::int8
 FROM unnest(%(bterm)s::int[], %(lo)s::int[], %(hi)s::int[], %(bj)s::int[]) AS q(term, lo, hi, j)
 JOIN qa_blocks b ON b.term = q.term AND b.blk >= q.lo AND b.blk < q.hi
 """
 # the next postings of each term (stream j) among those added since the blocks, best impact first, after
 # (impact, chunk_id) already read; as the blocks hold them
 DELTA_SQL = """
-SELECT q.j, string_agg(int8send(p.chunk_id), ''::bytea), string_agg(float4send(p.impact), ''::bytea)
+SELECT q.j, string_agg(int8send(p.chunk_id), ''::bytea), string_agg(float4send(p.impact), ''::bytea), 0::int8
 FROM unnest(%(dterm)s::int[], %(imp)s::real[], %(cid)s::bigint[], %(lim)s::int[], %(dj)s::int[])
      AS q(term, imp, cid, lim, j)
 CROSS JOIN LATERAL (
@@ -199,9 +199,10 @@ CROSS JOIN LATERAL (
 ) p
 GROUP BY q.j
 """
-# every chunk's postings cut into blocks (made at a commit, in one statement)
+# every chunk's postings cut into blocks (made at a commit, in one statement, into a new table that then
+# takes qa_blocks' place: rewriting the table in place would leave the old rows' space for vacuum)
 MAKE_BLOCKS_SQL = f"""
-INSERT INTO qa_blocks (term, blk, ids, imps)
+INSERT INTO qa_blocks_new (term, blk, ids, imps)
 SELECT term, (n - 1) / %(block)s, string_agg(int8send(chunk_id), ''::bytea ORDER BY n),
        string_agg(float4send(impact), ''::bytea ORDER BY n)
 FROM (SELECT p.*, row_number() OVER (PARTITION BY p.term ORDER BY p.impact DESC, p.chunk_id DESC) AS n
@@ -507,7 +508,12 @@ class PostgresStore(Store):
                 if rounds > 64:  # a safety net: the bounds did not close in 64 round trips, score them all
                     finish(exhaustive=True)
                     return self._exhaustive(params)
-                got, want = self._read_streams(todo, streams, term_ids, block, lims, next_block, last, last_id, dead)
+                got, want, table = self._read_streams(todo, streams, term_ids, block, lims, next_block, last, last_id, dead)
+                if table is not None and self._stats.get("blocks_table") not in (None, table):
+                    # the blocks were made again (with another avgdl, other chunks) by a commit since this
+                    # store was opened: its bounds do not hold for them; exact, the slow way, until reopened
+                    finish(exhaustive=True, stale=True)
+                    return self._exhaustive(params)
                 j = np.concatenate([np.full(len(c), of_term[s], dtype=np.int64) for s, c, _, _ in got] or [np.empty(0, int)])
                 cid = np.concatenate([c for _, c, _, _ in got] or [np.empty(0, np.int64)]).astype(np.int64)
                 imp = np.concatenate([i for _, _, i, _ in got] or [np.empty(0)]).astype(np.float64)
@@ -602,9 +608,10 @@ class PostgresStore(Store):
 
     def _read_streams(self, todo, streams, term_ids, block, lims, next_block, last, last_id, dead):
         """One round trip: the next postings of the streams ``todo``. Returns [(stream, chunk ids,
-        impacts, how many were read)] (the blocks' postings of ``dead`` chunks left out) and, per stream,
-        how many postings were asked for (fewer came: the stream is read to its end); moves the streams'
-        cursors (``next_block``, ``last``, ``last_id``) past what was read."""
+        impacts, how many were read)] (the blocks' postings of ``dead`` chunks left out), per stream how many
+        postings were asked for (fewer came: the stream is read to its end), and the table the blocks came
+        from (None: none read); moves the streams' cursors (``next_block``, ``last``, ``last_id``) past what
+        was read."""
         bs = [s for s in todo if streams[s][1]]
         ds = [s for s in todo if not streams[s][1]]
         parts, params, want = [], {}, {}
@@ -621,8 +628,10 @@ class PostgresStore(Store):
             params.update(dterm=[term_ids[streams[s][0]] for s in ds], imp=[last[s] for s in ds],
                           cid=[last_id[s] for s in ds], lim=[lims[s] for s in ds], dj=ds)
             want.update((s, lims[s]) for s in ds)
-        got = []
-        for s, ids, imps in self._rows(" UNION ALL ".join(parts), params, binary=True):
+        got, table = [], None
+        for s, ids, imps, where in self._rows(" UNION ALL ".join(parts), params, binary=True):
+            if streams[s][1]:
+                table = where
             c, i = np.frombuffer(ids, dtype=">i8"), np.frombuffer(imps, dtype=">f4")
             if len(c):
                 # the lowest (impact, chunk id) read: where the stream now is (a block's is its last)
@@ -634,7 +643,7 @@ class PostgresStore(Store):
                     alive = dead[np.minimum(np.searchsorted(dead, c), len(dead) - 1)] != c
                     c, i = c[alive], i[alive]
                 got.append((s, c, i, read))
-        return got, want
+        return got, want, table
 
     def _dead_chunks(self) -> np.ndarray:
         """The chunks removed since the blocks were made (sorted; read once per store: a store is made
@@ -802,8 +811,7 @@ class PostgresBuild(Build):
                 conn.execute("DELETE FROM qa_documents")  # cascades; TRUNCATE would block readers
                 conn.execute("DELETE FROM qa_terms")
                 conn.execute("DELETE FROM qa_postings")
-                conn.execute("DELETE FROM qa_blocks")
-                conn.execute("DELETE FROM qa_dead")
+                conn.execute("DELETE FROM qa_dead")  # (the commit makes qa_blocks anew)
             self._store = PostgresStore(self.url, conn=conn)
             self._store.postings_avgdl = self._stats.get("postings_avgdl")
             self._store.blocks_upto = self._stats.get("blocks_upto") or 0  # none: every posting is a row
@@ -814,7 +822,7 @@ class PostgresBuild(Build):
         conn = store.conn
         store.flush_counts()
         made, before, changed = store.postings_avgdl, self._stats, store.changed
-        rows_go = False
+        rows_go = blocks_go = False
         if "chunks" in before and "terms" in before:  # the last commit's counts and this build's changes
             n, total = before["chunks"] + changed["chunks"], before["terms"] + changed["terms"]
         else:
@@ -835,21 +843,30 @@ class PostgresBuild(Build):
             t0 = time.perf_counter()
             if made is not None or store.postings_stale or not self._wipe:
                 rows_go = True  # emptied just before the commit
-                conn.execute("DELETE FROM qa_blocks")
                 conn.execute("DELETE FROM qa_dead")
+            conn.execute("DROP TABLE IF EXISTS qa_blocks_new")
+            conn.execute("CREATE TABLE qa_blocks_new (LIKE qa_blocks INCLUDING ALL)")  # its key and storage
             if avgdl:
                 conn.execute(MAKE_BLOCKS_SQL, {"avgdl": avgdl, "block": POSTINGS_BLOCK})
+            blocks_go = True  # the new table takes the old one's place just before the commit
             upto, held = conn.execute("SELECT coalesce(max(id), 0), coalesce(sum(length(terms)), 0) FROM qa_chunks").fetchone()
+            table = conn.execute("SELECT 'qa_blocks_new'::regclass::oid::int8").fetchone()[0]
             made, dead, delta = avgdl, 0, 0
-            stats.update(block=POSTINGS_BLOCK, blocks_upto=int(upto), blocks_postings=int(held), blocks_chunks=int(n))
+            stats.update(block=POSTINGS_BLOCK, blocks_upto=int(upto), blocks_postings=int(held), blocks_chunks=int(n),
+                         blocks_table=int(table))
             self.timings["postings_s"] = time.perf_counter() - t0
         else:
-            stats.update({key: before[key] for key in ("block", "blocks_upto", "blocks_postings", "blocks_chunks")})
+            stats.update({key: before.get(key) for key in ("block", "blocks_upto", "blocks_postings", "blocks_chunks",
+                                                             "blocks_table")})
         stats.update(postings_avgdl=made, blocks_dead=dead, delta_postings=int(delta))
         if rows_go:
             # TRUNCATE, not DELETE: nothing left for vacuum, the table's files start empty again. It locks
             # readers out of the table, so only now, for the moment until the commit
             conn.execute("TRUNCATE qa_postings")
+        if blocks_go:  # the same lock on the old blocks, as briefly
+            conn.execute("DROP TABLE qa_blocks")
+            conn.execute("ALTER TABLE qa_blocks_new RENAME TO qa_blocks")
+            conn.execute("ALTER INDEX qa_blocks_new_pkey RENAME TO qa_blocks_pkey")
         version = int(_meta(conn, "version") or 0) + 1
         manifest = dict(manifest, stats=stats)
         for key, value in (("manifest", manifest), ("version", version)):
