@@ -26,6 +26,7 @@ from qa.answer.types import Candidate, Query, Reading, SentenceScore, SpanPick
 
 SPAN_WINDOWS = 4  # sentences (with their neighbours) the trained reader reads
 MAX_WINDOW_CHARS = 800  # neighbours are left out of windows longer than this
+MAX_MERGED_CHARS = 1000  # two windows of one chunk that share a sentence are read as one up to this length (0: never)
 ALTERNATIVES = 2  # runner-up spans kept in a Reading (shown beside a tentative answer)
 
 
@@ -71,7 +72,7 @@ class Reader:
 
     def _read_spans(self, question: str, kind: str | None, scored: list[SentenceScore]) -> Reading:
         """The trained reader's best span among the top sentences, each read with its neighbours."""
-        windows = [self._window(s) for s in scored[: self.windows]]
+        windows = self._windows(scored[: self.windows])
         found = self.span_reader.spans(question, [text for text, _, _ in windows])
         if not found:
             return Reading(None, None, None, kind, 0.0, scored)
@@ -94,11 +95,21 @@ class Reader:
         return SpanPick(holder, start, end)
 
     @staticmethod
-    def _window(s: SentenceScore) -> tuple[str, int, SentenceScore]:
-        """The sentence with its neighbours in its chunk (alone if that is too long): text, start, sentence."""
-        spans = s.chunk.sentences
-        a, b = window_bounds(spans, spans.index((s.start, s.end)))
-        return s.chunk.text[a - s.chunk.start : b - s.chunk.start], a, s
+    def _windows(best: list[SentenceScore]) -> list[tuple[str, int, SentenceScore]]:
+        """What the span reader reads for the best sentences: each with its neighbours in its chunk (alone
+        if that is too long), and two of one chunk that share a sentence as one (the pieces they share are
+        read once), best sentence's first. Text, start in the document, the best sentence of the window."""
+        bounds: list[list] = []  # [a, b, sentence]
+        for s in best:
+            spans = s.chunk.sentences
+            a, b = window_bounds(spans, spans.index((s.start, s.end)))
+            into = next((w for w in bounds if w[2].chunk is s.chunk and a < w[1] and w[0] < b
+                         and max(b, w[1]) - min(a, w[0]) <= MAX_MERGED_CHARS), None)
+            if into is None:
+                bounds.append([a, b, s])
+            else:
+                into[0], into[1] = min(a, into[0]), max(b, into[1])
+        return [(s.chunk.text[a - s.chunk.start : b - s.chunk.start], a, s) for a, b, s in bounds]
 
 
 def window_bounds(spans: list[tuple[int, int]], j: int) -> tuple[int, int]:
