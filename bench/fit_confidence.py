@@ -107,6 +107,20 @@ def report(model: dict, X: np.ndarray, y: np.ndarray) -> dict:
     return {k: r[k] for k in ("ece", "aurc", "answered_accuracy")} | {"questions": len(y)}
 
 
+def engine_key(folder: Path, args) -> str:
+    """What the recorded signals depend on: the question path's code and models, the index, the sample.
+    (A cache made by another reader or other windows must not be fitted on: it once was, silently.)"""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((ROOT / "qa" / "answer").glob("*.py")) + [
+            ROOT / "qa" / "models" / "onnx" / "manifest.json", ROOT / "qa" / "models" / "sentence-ranker.json"]:
+        h.update(path.read_bytes())
+    h.update(json.dumps([str(Path(folder).resolve()), args.articles, args.train_questions, args.negatives,
+                         args.amazon_questions, args.seed]).encode())
+    return h.hexdigest()[:12]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-dir", type=Path, required=True)
@@ -126,7 +140,7 @@ def main() -> None:
                                                                  args.seed)),
         ("amazon", args.amazon_dir, lambda: amazon_questions(args.amazon_questions, args.seed)),
     ):
-        cache = args.out / f"{name}.npz"
+        cache = args.out / f"{name}-{engine_key(folder, args)}.npz"
         if cache.exists():
             data = np.load(cache)
             sets[name] = (data["X"], data["y"])
