@@ -59,6 +59,20 @@ def test_the_reader_still_answers_where_the_passage_does():
     assert hit.score > hit.null_score and "10 February 2020" in on[hit.start:hit.end]
 
 
+def test_runner_up_answers_come_from_other_sentences(answerer):
+    """The seed questions' best sentences sit side by side and are read as one window; the runner-up
+    answers shown beside a tentative answer are still the best spans of other sentences, not fragments of
+    the answer's own sentence."""
+    shown = 0
+    for question in ("How much economic assistance has Japan provided to Ukraine since 2022?",
+                     "What did Russian aircraft do shortly before her speech?"):
+        answer = answerer.ask(question)
+        places = [(c.source, c.sentence_start) for c in answer.citations[:1] + answer.alternatives]
+        assert len(set(places)) == len(places), places
+        shown += len(answer.alternatives)
+    assert shown >= 2
+
+
 @pytest.fixture(scope="module")
 def heuristic(seed_index, embedder):
     return Answerer(seed_index, embedder=embedder, reader="heuristic")

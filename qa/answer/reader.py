@@ -27,7 +27,8 @@ from qa.answer.types import Candidate, Query, Reading, SentenceScore, SpanPick
 SPAN_WINDOWS = 4  # sentences (with their neighbours) the trained reader reads
 MAX_WINDOW_CHARS = 800  # neighbours are left out of windows longer than this
 MAX_MERGED_CHARS = 1000  # two windows of one chunk that share a sentence are read as one up to this length (0: never)
-ALTERNATIVES = 2  # runner-up spans kept in a Reading (shown beside a tentative answer)
+ALTERNATIVES = 2  # runner-up spans kept in a Reading (shown beside a tentative answer), each in its own sentence
+RUNNER_UPS = 8  # spans looked at per window to find them
 
 
 class Reader:
@@ -73,14 +74,21 @@ class Reader:
     def _read_spans(self, question: str, kind: str | None, scored: list[SentenceScore]) -> Reading:
         """The trained reader's best span among the top sentences, each read with its neighbours."""
         windows = self._windows(scored[: self.windows])
-        found = self.span_reader.spans(question, [text for text, _, _ in windows])
+        # several spans a window: the runner-up answers are the best spans of other sentences, and one
+        # window may hold all the sentences read
+        found = self.span_reader.spans(question, [text for text, _, _ in windows], per_passage=RUNNER_UPS)
         if not found:
             return Reading(None, None, None, kind, 0.0, scored)
         span = found[0]
         best = self._span_pick(span, windows, scored)
         conf = self.span_confidence(span.score, scored[0].score)
         reading = Reading(best.sentence, best.start, best.end, kind, conf, scored, span.score, span.null_score)
-        reading.alternatives = [self._span_pick(s, windows, scored) for s in found[1 : 1 + ALTERNATIVES]]
+        used = {(best.sentence.chunk.source, best.sentence.start)}
+        for other in found[1:]:
+            pick = self._span_pick(other, windows, scored)
+            if len(reading.alternatives) < ALTERNATIVES and (pick.sentence.chunk.source, pick.sentence.start) not in used:
+                used.add((pick.sentence.chunk.source, pick.sentence.start))
+                reading.alternatives.append(pick)
         return reading
 
     @staticmethod

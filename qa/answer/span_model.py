@@ -40,7 +40,15 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets, max_an
 
     ``offsets[i]`` is the character range of word piece i in the passage, or None outside the passage.
     """
-    best = (-math.inf, None, None)
+    found = ranked_spans(start_logits, end_logits, offsets, 1, max_answer, top)
+    return found[0] if found else (-math.inf, None, None)
+
+
+def ranked_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets, n: int,
+                 max_answer: int = MAX_ANSWER_PIECES, top: int = 20) -> list[tuple[float, int, int]]:
+    """The ``n`` best spans of one window that do not overlap one another, best first: (score, char_start,
+    char_end), each start <= end and at most ``max_answer`` pieces (see ``best_spans``)."""
+    pairs = []
     s_idx = np.argsort(start_logits)[::-1][:top]
     e_idx = np.argsort(end_logits)[::-1][:top]
     for s in s_idx:
@@ -49,10 +57,15 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets, max_an
         for e in e_idx:
             if offsets[e] is None or e < s or e - s + 1 > max_answer:
                 continue
-            score = start_logits[s] + end_logits[e]
-            if score > best[0]:
-                best = (float(score), offsets[s][0], offsets[e][1])
-    return best
+            pairs.append((float(start_logits[s] + end_logits[e]), int(s), int(e)))
+    pairs.sort(key=lambda p: -p[0])
+    chosen: list[tuple[float, int, int]] = []
+    for score, s, e in pairs:
+        if len(chosen) == n:
+            break
+        if all(e < s2 or e2 < s for _, s2, e2 in chosen):
+            chosen.append((score, s, e))
+    return [(score, offsets[s][0], offsets[e][1]) for score, s, e in chosen]
 
 
 def available(path: Path = MODEL_DIR) -> bool:
@@ -78,8 +91,8 @@ class SpanReader:
         """Start loading the model in the background."""
         self._runner.prefetch()
 
-    def spans(self, question: str, passages: list[str]) -> list[Span]:
-        """The best span of each passage, best first."""
+    def spans(self, question: str, passages: list[str], per_passage: int = 1) -> list[Span]:
+        """The best span of each passage (the ``per_passage`` best that do not overlap), best first."""
         if not passages:
             return []
         q = wordpiece_tokenizer().encode(question, add_special_tokens=False)
@@ -93,7 +106,7 @@ class SpanReader:
         for i, n in enumerate(batch.attention_mask.sum(axis=1)):
             out = self._runner.run({name: array[i : i + 1, :n] for name, array in feeds.items()})
             starts, ends = out["start_logits"][0], out["end_logits"][0]
-            score, a, b = best_spans(starts, ends, batch.offsets[i][:n])
-            if a is not None:
-                found.append(Span(score, i, a, b, float(starts[0] + ends[0])))
+            null = float(starts[0] + ends[0])
+            found += [Span(score, i, a, b, null) for score, a, b in
+                      ranked_spans(starts, ends, batch.offsets[i][:n], per_passage)]
         return sorted(found, key=lambda s: -s.score)

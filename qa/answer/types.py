@@ -83,7 +83,7 @@ class Reading:
     ranked: list[SentenceScore]  # every sentence read, best first
     span_score: float | None = None  # the trained reader's start + end logits
     null_score: float | None = None  # its [CLS] score for the window the answer is in
-    alternatives: list[SpanPick] = field(default_factory=list)  # the next best spans, best first
+    alternatives: list[SpanPick] = field(default_factory=list)  # the best spans of other sentences, best first
 
     @property
     def text(self) -> str | None:

@@ -5,6 +5,7 @@ import numpy as np
 
 from qa.answer import reader as reader_module
 from qa.answer.reader import Reader
+from qa.answer.span_model import best_spans, ranked_spans
 from qa.answer.types import Candidate, SentenceScore
 from qa.index.store import StoredChunk
 
@@ -52,3 +53,15 @@ def test_windows_are_merged_no_longer_than_the_limit(monkeypatch):
     assert [len(t) for t, _, _ in Reader._windows(picked)] == [803]  # 0..3
     monkeypatch.setattr(reader_module, "MAX_MERGED_CHARS", 700)
     assert [len(t) for t, _, _ in Reader._windows(picked)] == [602, 602]
+
+
+def test_ranked_spans_are_the_best_that_do_not_overlap():
+    starts = np.array([9.0, 5.0, 4.0, 0.0, 3.0, 0.0])  # piece 0: [CLS], outside the passage
+    ends = np.array([9.0, 0.0, 4.0, 1.0, 0.0, 3.5])
+    offsets = [None, (0, 3), (4, 8), (9, 12), (13, 17), (18, 22)]
+    # pieces (start, end): (1,2) 9, (1,5) 8.5, (2,2) 8, (2,5) 7.5, (4,5) 6.5, (1,3) 6, ... (3,3) 1: those
+    # that overlap one taken are passed over
+    assert ranked_spans(starts, ends, offsets, 3) == [(9.0, 0, 8), (6.5, 13, 22), (1.0, 9, 12)]
+    assert best_spans(starts, ends, offsets) == (9.0, 0, 8)
+    assert ranked_spans(starts, ends, offsets, 2, max_answer=2) == [(9.0, 0, 8), (6.5, 13, 22)]
+    assert ranked_spans(starts, ends, [None] * 6, 3) == [] and best_spans(starts, ends, [None] * 6)[1] is None
