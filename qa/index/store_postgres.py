@@ -799,8 +799,10 @@ class PostgresBuild(Build):
         self._stats: dict = {}  # the live index's statistics (none: nothing to keep)
         if not wipe:
             self.indexed = dict(conn.execute("SELECT source, sha256 FROM qa_documents").fetchall())
-            self.base_chunks = conn.execute("SELECT count(*) FROM qa_chunks").fetchone()[0]
             self._stats = (_meta(conn, "manifest") or {}).get("stats") or {}
+            # the last commit's count (counting 1M rows takes ~0.16 s); an index made before the counts: count
+            self.base_chunks = (int(self._stats["chunks"]) if "chunks" in self._stats
+                                else conn.execute("SELECT count(*) FROM qa_chunks").fetchone()[0])
         self._store: PostgresStore | None = None
         self.timings: dict[str, float] = {}  # seconds of the commit's steps (for benchmarks)
 
