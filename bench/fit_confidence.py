@@ -24,12 +24,18 @@ import json
 import random
 import sys
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from qa.answer.confidence import ANSWER_FEATURES, CALIBRATION, answer_features
+from qa.answer.confidence import (
+    ANSWER_FEATURES,
+    CALIBRATION,
+    LogisticCalibration,
+    answer_features,
+)
 from qa.answer.pipeline import Answerer
 from qa.evaluation.calibration import calibration_report
 from qa.evaluation.metrics import f1
@@ -145,7 +151,9 @@ def main() -> None:
             data = np.load(cache)
             sets[name] = (data["X"], data["y"])
             continue
-        answerer = Answerer(folder / "index", settings=Settings.from_env(reader="trained"))
+        # the signals do not need a calibration (and the shipped one may be for other signals)
+        with mock.patch.object(LogisticCalibration, "load", return_value=None):
+            answerer = Answerer(folder / "index", settings=Settings.from_env(reader="trained"))
         X, y = collect(answerer, questions(), name)
         np.savez(cache, X=X, y=y)
         sets[name] = (X, y)

@@ -75,7 +75,9 @@ ANSWER_FEATURES = (
     "repeats",  # other passages read that hold the answer text too (0, 1/3, 2/3, 1)
     "answer_words",  # log(1 + words in the answer)
     "typed",  # the question asks for a number, date, person, place or name
+    "runner_up_lead",  # span score minus the best span score in another sentence read (capped; NaN: none)
 )
+MAX_RUNNER_UP_LEAD = 15.0  # logits; a lead past this says no more
 CALIBRATION = Path(__file__).resolve().parents[1] / "models" / "confidence.json"
 
 
@@ -95,6 +97,8 @@ def answer_features(reading, candidates) -> np.ndarray | None:
     def agree(r: int | None, ran: bool) -> float:
         return math.nan if not ran else 0.0 if r is None else 1.0 / (1 + r)
 
+    runner_up = next((p.score for p in reading.alternatives if p.score is not None), None)
+    lead = math.nan if runner_up is None else min(reading.span_score - runner_up, MAX_RUNNER_UP_LEAD)
     return np.array([
         reading.span_score,
         reading.span_score - (reading.null_score or 0.0),
@@ -106,6 +110,7 @@ def answer_features(reading, candidates) -> np.ndarray | None:
         min(len(others), 3) / 3,
         math.log1p(len(text.split())),
         float(reading.kind is not None),
+        lead,
     ], dtype=float)
 
 

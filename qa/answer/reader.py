@@ -100,7 +100,7 @@ class Reader:
             (x for x in scored if x.chunk.source == source_sentence.chunk.source and x.start <= start < x.end),
             source_sentence,
         )
-        return SpanPick(holder, start, end)
+        return SpanPick(holder, start, end, span.score)
 
     @staticmethod
     def _windows(best: list[SentenceScore]) -> list[tuple[str, int, SentenceScore]]:

@@ -69,6 +69,7 @@ class SpanPick:
     sentence: SentenceScore  # the sentence holding it
     start: int
     end: int
+    score: float | None = None  # the trained reader's start + end logits (None: the heuristic reader's)
 
 
 @dataclass

@@ -69,7 +69,7 @@ def test_curves_load_from_another_file(tmp_path):
 
 
 from qa.answer.confidence import ANSWER_FEATURES, LogisticCalibration, answer_features  # noqa: E402
-from qa.answer.types import Candidate, Reading, SentenceScore  # noqa: E402
+from qa.answer.types import Candidate, Reading, SentenceScore, SpanPick  # noqa: E402
 from qa.index.store import StoredChunk  # noqa: E402
 
 
@@ -110,14 +110,21 @@ def test_answer_features_by_hand():
     a = Candidate(_chunk(1, "The bell was cast in 1790 by Paul Revere."), 0.9, dense_rank=1, lexical_rank=0)
     b = Candidate(_chunk(2, "Revere cast it in 1790, records say."), 0.5, dense_rank=0, lexical_rank=None)
     holder = SentenceScore(a, 0, 0, len(a.chunk.text), np.array([0.8, 0.6, 0.7, 1.0, 1.0, 0.0]), score=12.0)
-    reading = Reading(holder, 21, 25, "date", 0.0, [holder], span_score=15.0, null_score=-3.0)
+    other = SentenceScore(b, 1, 0, len(b.chunk.text), np.zeros(6), score=9.0)
+    reading = Reading(holder, 21, 25, "date", 0.0, [holder, other], span_score=15.0, null_score=-3.0,
+                      alternatives=[SpanPick(other, 0, 6, 11.5), SpanPick(other, 17, 22, 9.0)])
     assert reading.text == "1790"
     x = answer_features(reading, [a, b])
-    expected = [15.0, 18.0, 12.0, 0.8, 0.6, 1 / 2, 1.0, 1 / 3, math.log1p(1), 1.0]
+    expected = [15.0, 18.0, 12.0, 0.8, 0.6, 1 / 2, 1.0, 1 / 3, math.log1p(1), 1.0, 3.5]
     assert x.tolist() == pytest.approx(expected)
     # in dense mode BM25 never ran: its agreement is unknown, not "ranked nowhere"
     a.lexical_rank = None
     assert math.isnan(answer_features(reading, [a, b])[6])
+    # no span in another sentence: the lead is unknown; a lead far ahead is capped
+    reading.alternatives = []
+    assert math.isnan(answer_features(reading, [a, b])[10])
+    reading.alternatives = [SpanPick(other, 0, 6, -40.0)]
+    assert answer_features(reading, [a, b])[10] == 15.0
 
 
 def test_no_span_no_features():
