@@ -21,7 +21,6 @@ import contextlib
 import math
 import os
 import shutil
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +41,7 @@ from qa.index.store import (
     StoredChunk,
 )
 from qa.ingest.documents import Document, Section
-from qa.ingest.lexical import terms
+from qa.ingest.lexical import term_counts, terms
 
 if TYPE_CHECKING:  # building needs the chunker; asking does not
     from qa.ingest.chunker import Chunk
@@ -188,8 +187,9 @@ class EmbeddedStore(Store):
         for seg in self.segments:
             found.update(seg.lengths(ids))
         out = {}
+        wanted = set(idf)
         for i, (text, length) in found.items():
-            tf = Counter(t for t in terms(text) if t in idf)
+            tf = term_counts(text, wanted)
             norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
             out[i] = sum(idf[t] * f * (BM25_K1 + 1) / (f + norm) for t, f in tf.items())
         return out

