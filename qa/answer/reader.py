@@ -24,7 +24,8 @@ from qa.answer.sentence_ranker import rank_sentences, shipped_weights
 from qa.answer.span_model import SpanReader
 from qa.answer.types import Candidate, Query, Reading, SentenceScore, SpanPick
 
-SPAN_WINDOWS = 4  # sentences (with their neighbours) the trained reader reads
+SPAN_WINDOWS = 4  # sentences (with their neighbours) the trained reader reads, at most
+SENTENCE_GAP = 3.0  # of those, only the ones scored within this of the best sentence (sentence-ranker units)
 MAX_WINDOW_CHARS = 800  # neighbours are left out of windows longer than this
 MAX_MERGED_CHARS = 1000  # two windows of one chunk that share a sentence are read as one up to this length (0: never)
 ALTERNATIVES = 2  # runner-up spans kept in a Reading (shown beside a tentative answer), each in its own sentence
@@ -73,7 +74,9 @@ class Reader:
 
     def _read_spans(self, question: str, kind: str | None, scored: list[SentenceScore]) -> Reading:
         """The trained reader's best span among the top sentences, each read with its neighbours."""
-        windows = self._windows(scored[: self.windows])
+        # a sentence ranked far below the best rarely holds the answer, and its window is where the reader
+        # finds a confident wrong span: not read
+        windows = self._windows([s for s in scored[: self.windows] if scored[0].score - s.score <= SENTENCE_GAP])
         # several spans a window: the runner-up answers are the best spans of other sentences, and one
         # window may hold all the sentences read
         found = self.span_reader.spans(question, [text for text, _, _ in windows], per_passage=RUNNER_UPS)

@@ -65,3 +65,24 @@ def test_ranked_spans_are_the_best_that_do_not_overlap():
     assert best_spans(starts, ends, offsets) == (9.0, 0, 8)
     assert ranked_spans(starts, ends, offsets, 2, max_answer=2) == [(9.0, 0, 8), (6.5, 13, 22)]
     assert ranked_spans(starts, ends, [None] * 6, 3) == [] and best_spans(starts, ends, [None] * 6)[1] is None
+
+
+class Recording:
+    """Stands in for the span reader: records what it is given to read, finds nothing."""
+
+    def __init__(self):
+        self.read = []
+
+    def spans(self, question, passages, per_passage=1):
+        self.read.append(passages)
+        return []
+
+
+def test_sentences_ranked_far_below_the_best_are_not_read():
+    c = chunk(1, "c.txt", 0, [f"Sentence number {i} stands alone here and is long enough." for i in range(12)])
+    picked = best(c, 0, 4, 8, 11)
+    for s, score in zip(picked, (10.0, 10.0 - reader_module.SENTENCE_GAP, 6.9, 2.0)):
+        s.score = score
+    recorder = Recording()
+    Reader(span_reader=recorder)._read_spans("Which sentence?", None, picked)
+    assert recorder.read == [[w for w, _, _ in Reader._windows(picked[:2])]]  # 3.1 and 8 below the best: not read
