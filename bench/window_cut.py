@@ -1,0 +1,91 @@
+"""Which windows does the answer come from? For each question, every window the span reader reads (the
+best sentences, each with its neighbours, merged where they share a sentence), the best span in each
+and the ranking score of the window's best sentence; then best-span F1 (threshold 0) and word pieces read
+when only some windows are read: the first N, or those whose sentence scores within G of the best.
+
+    .venv/bin/python bench/window_cut.py --index DIR/index --data DATA.json.gz [--questions 500] [--seed 0]
+
+Run it with the reader reading everything it would without a cut (``SENTENCE_GAP`` is lifted here).
+DIR: a ``qa eval --index-dir`` folder of the same data. One thread: ``QA_THREADS=1 OMP_NUM_THREADS=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from common import provenance, save
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--index", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--questions", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tag", default="window-cut")
+    args = ap.parse_args()
+
+    from qa.answer import reader as reader_module
+    from qa.answer.pipeline import Answerer
+    from qa.answer.span_model import MAX_LEN, SpanReader
+    from qa.evaluation.metrics import f1
+    from qa.evaluation.squad import load_squad, sample_questions
+    from qa.inference.model_inputs import question_passages
+
+    reader_module.SENTENCE_GAP = math.inf  # read every window; the cuts are made below
+    seen: dict = {}
+    spans, windows = SpanReader.spans, reader_module.Reader._windows
+
+    def recording_spans(self, question, passages, per_passage=1):
+        found = spans(self, question, passages, per_passage)
+        best: dict = {}
+        for s in found:  # best first: the first of each window is its best span
+            best.setdefault(s.passage, (s.score, passages[s.passage][s.start : s.end]))
+        seen.update(best=best, pieces=question_passages(question, passages, MAX_LEN).attention_mask.sum(axis=1).tolist())
+        return found
+
+    def recording_windows(best):
+        out = windows(best)
+        seen["scores"] = [s.score for _, _, s in out]
+        return out
+
+    SpanReader.spans = recording_spans
+    reader_module.Reader._windows = staticmethod(recording_windows)
+    answerer = Answerer(args.index)
+    rows = []
+    for q in sample_questions(load_squad(args.data).questions, args.questions, seed=args.seed):
+        seen.clear()
+        answerer.read(q.question, k=5, mode="hybrid")
+        rows.append(dict(seen, golds=q.answers) if "best" in seen else None)
+
+    def cut(keep) -> tuple[float, float]:
+        """Mean best-span F1 and word pieces per question reading only the windows ``keep(row)`` marks."""
+        total_f1 = total_pieces = 0.0
+        for r in rows:
+            if r is None:
+                continue
+            ok = keep(r)
+            total_pieces += sum(p for p, k in zip(r["pieces"], ok) if k)
+            # each kept window's best span (score, text); the answer: the best of them
+            kept = [r["best"][i] for i in range(len(ok)) if ok[i] and i in r["best"]]
+            if kept:
+                total_f1 += f1(max(kept)[1], r["golds"])
+        return total_f1 / len(rows), total_pieces / len(rows)
+
+    result = {"provenance": provenance(), "args": vars(args), "cuts": {}}
+    lines = [f"`bench/window_cut.py` on {args.data} ({len(rows)} questions, seed {args.seed})", "",
+             "| read | best-span F1 | word pieces / question |", "|---|---|---|"]
+    plans = {"all": lambda r: [True] * len(r["pieces"])}
+    plans.update({f"first {n}": (lambda r, n=n: [i < n for i in range(len(r["pieces"]))]) for n in (1, 2, 3)})
+    plans.update({f"within {g} of the best": (lambda r, g=g: [r["scores"][0] - s <= g for s in r["scores"]])
+                  for g in (1, 2, 3, 4, 6)})
+    for name, keep in plans.items():
+        score, pieces = cut(keep)
+        result["cuts"][name] = {"f1": score, "pieces": pieces}
+        lines.append(f"| {name} | {score:.4f} | {pieces:.0f} |")
+    save(args.tag, result, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
