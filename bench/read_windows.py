@@ -1,5 +1,6 @@
 """What reading costs with and without merging the windows that share a sentence (``MAX_MERGED_CHARS``),
-measured in one process, the two settings alternating question by question (first one, then the other,
+measured in one process (the sentences read are the same for both: `SENTENCE_GAP` applies to either), the
+two settings alternating question by question (first one, then the other,
 then the other way round), so both meet the same machine.
 
     .venv/bin/python bench/read_windows.py --index DIR/index --data DATA.json.gz [--questions 300] [--seed 5]
@@ -35,10 +36,10 @@ def main() -> None:
     seen: dict = {}
     spans = SpanReader.spans
 
-    def recording(self, question, passages):
+    def recording(self, question, passages, per_passage=1):
         batch = question_passages(question, passages, MAX_LEN)
         seen.update(pieces=int(batch.attention_mask.sum()), windows=len(passages), cut=sum(batch.truncated))
-        return spans(self, question, passages)
+        return spans(self, question, passages, per_passage)
 
     SpanReader.spans = recording
     merged = reader_module.MAX_MERGED_CHARS
