@@ -88,8 +88,10 @@ class Reader:
         reading = Reading(best.sentence, best.start, best.end, kind, conf, scored, span.score, span.null_score)
         used = {(best.sentence.chunk.source, best.sentence.start)}
         for other in found[1:]:
+            if len(reading.alternatives) == ALTERNATIVES:
+                break
             pick = self._span_pick(other, windows, scored)
-            if len(reading.alternatives) < ALTERNATIVES and (pick.sentence.chunk.source, pick.sentence.start) not in used:
+            if (pick.sentence.chunk.source, pick.sentence.start) not in used:
                 used.add((pick.sentence.chunk.source, pick.sentence.start))
                 reading.alternatives.append(pick)
         return reading
