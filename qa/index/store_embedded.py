@@ -187,9 +187,8 @@ class EmbeddedStore(Store):
         for seg in self.segments:
             found.update(seg.lengths(ids))
         out = {}
-        wanted = set(idf)
-        for i, (text, length) in found.items():
-            tf = term_counts(text, wanted)
+        counts = term_counts([text for text, _ in found.values()], set(idf))
+        for (i, (_, length)), tf in zip(found.items(), counts):
             norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
             out[i] = sum(idf[t] * f * (BM25_K1 + 1) / (f + norm) for t, f in tf.items())
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer
@@ -51,17 +52,20 @@ def stem_prefix(term: str) -> str:
     return term[:-2] if len(term) > 2 else term[:1]
 
 
-def term_counts(text: str, wanted: set[str]) -> Counter[str]:
-    """How often each of the stemmed terms ``wanted`` occurs in ``text``, as ``terms(text)`` would count
-    them, stemming only the words that can stem to one of them (~4x faster on a chunk than ``terms``)."""
+def term_counts(texts: Iterable[str], wanted: set[str]) -> list[Counter[str]]:
+    """Per text, how often each of the stemmed terms ``wanted`` occurs in it, as ``terms(text)`` would
+    count them, stemming only the words that can stem to one of them (~4x faster on a chunk than ``terms``)."""
     prefixes = tuple({stem_prefix(t) for t in wanted})
-    out: Counter[str] = Counter()
-    for w in _TOKEN.findall(text):
-        w = w.lower()
-        if w.startswith(prefixes):
-            t = stem(w)
-            if t in wanted:
-                out[t] += 1
+    out = []
+    for text in texts:
+        counts: Counter[str] = Counter()
+        for w in _TOKEN.findall(text):
+            w = w.lower()
+            if w.startswith(prefixes):
+                t = stem(w)
+                if t in wanted:
+                    counts[t] += 1
+        out.append(counts)
     return out
 
 
