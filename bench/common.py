@@ -56,3 +56,26 @@ def pcts(values: list[float]) -> dict:
 
     mean = sum(values) / len(values) if values else None
     return {"p50": percentile(values, 50), "p95": percentile(values, 95), "mean": mean}
+
+
+def record_span_reads(record) -> None:
+    """From now on every read of the span reader also calls ``record(question, passages, found)``: the
+    passages it was given and the spans it found, best first (its own arguments passed through unchanged)."""
+    from qa.answer.span_model import SpanReader
+
+    spans = SpanReader.spans
+
+    def recording(self, question, passages, *args, **kwargs):
+        found = spans(self, question, passages, *args, **kwargs)
+        record(question, passages, found)
+        return found
+
+    SpanReader.spans = recording
+
+
+def best_per_passage(found) -> dict:
+    """Passage index -> its best span, from the span reader's spans (best first)."""
+    best: dict = {}
+    for span in found:
+        best.setdefault(span.passage, span)
+    return best

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import provenance
+from common import best_per_passage, provenance, record_span_reads
 
 
 def main() -> None:
@@ -24,21 +24,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from qa.answer.pipeline import Answerer
-    from qa.answer.span_model import SpanReader
     from qa.evaluation.squad import load_squad, sample_questions
 
     seen: list[list[tuple[int, float, float]]] = []
-    spans = SpanReader.spans
-
-    def recording(self, question, passages, per_passage=1):
-        found = spans(self, question, passages, per_passage)
-        best = {}
-        for s in found:  # best first: each window's best span
-            best.setdefault(s.passage, (s.passage, s.score, s.null_score))
-        seen.append(list(best.values()))
-        return found
-
-    SpanReader.spans = recording
+    record_span_reads(lambda question, passages, found: seen.append(
+        [(s.passage, s.score, s.null_score) for s in best_per_passage(found).values()]))
     answerer = Answerer(args.index)
     for q in sample_questions(load_squad(args.data).questions, args.questions, seed=args.seed):
         answerer.read(q.question, k=5, mode="hybrid")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import fmt, pcts, provenance, save
+from common import fmt, pcts, provenance, record_span_reads, save
 
 
 def main() -> None:
@@ -29,19 +29,17 @@ def main() -> None:
 
     from qa.answer import reader as reader_module
     from qa.answer.pipeline import Answerer
-    from qa.answer.span_model import MAX_LEN, SpanReader
+    from qa.answer.span_model import MAX_LEN
     from qa.evaluation.squad import load_squad, sample_questions
     from qa.inference.model_inputs import question_passages
 
     seen: dict = {}
-    spans = SpanReader.spans
 
-    def recording(self, question, passages, per_passage=1):
+    def recording(question, passages, found):
         batch = question_passages(question, passages, MAX_LEN)
         seen.update(pieces=int(batch.attention_mask.sum()), windows=len(passages), cut=sum(batch.truncated))
-        return spans(self, question, passages, per_passage)
 
-    SpanReader.spans = recording
+    record_span_reads(recording)
     merged = reader_module.MAX_MERGED_CHARS
     settings = {"apart": 0, "merged": merged}
     answerer = Answerer(args.index)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from common import provenance, save
+from common import best_per_passage, provenance, record_span_reads, save
 
 
 def main() -> None:
@@ -28,29 +28,25 @@ def main() -> None:
 
     from qa.answer import reader as reader_module
     from qa.answer.pipeline import Answerer
-    from qa.answer.span_model import MAX_LEN, SpanReader
+    from qa.answer.span_model import MAX_LEN
     from qa.evaluation.metrics import f1
     from qa.evaluation.squad import load_squad, sample_questions
     from qa.inference.model_inputs import question_passages
 
     reader_module.SENTENCE_GAP = math.inf  # read every window; the cuts are made below
     seen: dict = {}
-    spans, windows = SpanReader.spans, reader_module.Reader._windows
+    windows = reader_module.Reader._windows
 
-    def recording_spans(self, question, passages, per_passage=1):
-        found = spans(self, question, passages, per_passage)
-        best: dict = {}
-        for s in found:  # best first: the first of each window is its best span
-            best.setdefault(s.passage, (s.score, passages[s.passage][s.start : s.end]))
+    def recording_spans(question, passages, found):
+        best = {i: (s.score, passages[i][s.start : s.end]) for i, s in best_per_passage(found).items()}
         seen.update(best=best, pieces=question_passages(question, passages, MAX_LEN).attention_mask.sum(axis=1).tolist())
-        return found
 
     def recording_windows(best):
         out = windows(best)
         seen["scores"] = [s.score for _, _, s in out]
         return out
 
-    SpanReader.spans = recording_spans
+    record_span_reads(recording_spans)
     reader_module.Reader._windows = staticmethod(recording_windows)
     answerer = Answerer(args.index)
     rows = []
