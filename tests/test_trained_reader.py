@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import pytest
@@ -114,25 +115,38 @@ def test_train_reader_writes_weights_card_and_resumes(tmp_path, capsys):
     assert SpanReader(weights=out).spans("What is it?", ["It is a test."]) is not None  # loads back
 
 
+_DOCUMENTS = itertools.count(1)
+
+
 def _candidate(text: str, score: float):
+    """A retrieved one-sentence chunk, alone in its own document."""
     import numpy as np
 
     from qa.answer.types import Candidate
     from qa.index.store import StoredChunk
 
-    chunk = StoredChunk(0, "doc.txt", 0, 0, len(text), text, None, None, [(0, len(text))], np.zeros((1, 384)))
+    n = next(_DOCUMENTS)
+    chunk = StoredChunk(n, f"doc{n}.txt", n, 0, len(text), text, None, None, [(0, len(text))], np.zeros((1, 384)))
     return Candidate(chunk, score)
+
+
+SOLAR_Q = "When was Solar Orbiter launched?"
+
+
+def _solar_candidates():
+    """Retrieved best first: one that shares the question's words, the one that answers, one off topic."""
+    return [_candidate("Solar Orbiter made its first close approach to the Sun on 26 March 2022, passing inside "
+                       "the orbit of Mercury. Solar Orbiter images the Sun's poles.", 0.9),
+            _candidate("Solar Orbiter was launched on 10 February 2020 from Cape Canaveral aboard an Atlas V "
+                       "rocket.", 0.7),
+            _candidate("The Aral Sea was an endorheic lake lying between Kazakhstan and Uzbekistan.", 0.5)]
 
 
 def test_the_reranker_puts_the_passage_that_answers_first():
     from qa.answer.reranker import Reranker
 
-    question = "When was Solar Orbiter launched?"
-    shares_words = _candidate("Solar Orbiter made its first close approach to the Sun on 26 March 2022, passing "
-                              "inside the orbit of Mercury. Solar Orbiter images the Sun's poles.", 0.9)
-    answers = _candidate("Solar Orbiter was launched on 10 February 2020 from Cape Canaveral aboard an Atlas V "
-                         "rocket.", 0.7)
-    off_topic = _candidate("The Aral Sea was an endorheic lake lying between Kazakhstan and Uzbekistan.", 0.5)
+    question = SOLAR_Q
+    shares_words, answers, off_topic = _solar_candidates()
     after = _candidate("Solar Orbiter was launched in February 2020.", 0.4)  # past the depth: not read
     ranked = Reranker(SpanReader(), depth=3).run(question, [shares_words, answers, off_topic, after])
     assert ranked[0] is answers and ranked[-1] is after and after.rerank_score is None
@@ -142,11 +156,42 @@ def test_the_reranker_puts_the_passage_that_answers_first():
     assert again == [shares_words, answers, off_topic, after]
 
 
+def test_the_passage_the_answer_is_quoted_from_is_listed_first():
+    import numpy as np
+
+    from qa.answer.pipeline import answer_passage_first
+    from qa.answer.reader import Reader
+    from qa.answer.types import Query, Reading
+    from qa.ingest.lexical import query_terms
+
+    retrieved = _solar_candidates()
+    shares_words, answers, off_topic = retrieved
+    reading = Reader(span_reader=SpanReader()).run(Query(SOLAR_Q, query_terms(SOLAR_Q), np.zeros(384)), retrieved)
+    assert reading.text == "10 February 2020" and reading.sentence.candidate is answers
+    assert answer_passage_first(retrieved, reading) == [answers, shares_words, off_topic]
+    assert retrieved == [shares_words, answers, off_topic]  # a new list: the retriever's stays as it was
+    nothing = Reading(None, None, None, None, 0.0, [])
+    assert answer_passage_first(retrieved, nothing) == retrieved
+
+
+def test_asking_lists_the_answers_passage_first(answerer):
+    # the retriever ranks the passage that names him second on the seed document
+    question = "Who is the foreign minister of Japan?"
+    trace = answerer.read(question, k=5, mode="hybrid", n_passages=10)
+    assert trace.reading.text == "Motegi Toshimitsu" and len(trace.candidates) == 10
+    assert trace.candidates[0] is trace.reading.sentence.candidate
+    assert trace.candidates[0].score < max(c.score for c in trace.candidates)  # not the retriever's first
+    first = answerer.ask(question, n_passages=10).passages[0]
+    assert first.start <= trace.reading.start < first.end
+
+
 def test_asking_with_reranking_reads_more_and_keeps_the_answer(seed_index, embedder):
     reranking = Answerer(seed_index, embedder=embedder, settings=Settings(rerank=8))
     trace = reranking.read(JAPAN_Q, k=5, mode="hybrid", n_passages=10)
     assert "rerank" in trace.timings and len(trace.candidates) == 10
     assert all(c.rerank_score is not None for c in trace.candidates[:8])
-    assert [c.rerank_score for c in trace.candidates[:8]] == sorted((c.rerank_score for c in trace.candidates[:8]),
-                                                                     reverse=True)
+    # in the reranker's order, but for the answer's own passage, listed first
+    assert trace.candidates[0] is trace.reading.sentence.candidate
+    rest = [c.rerank_score for c in trace.candidates[1:8]]
+    assert rest == sorted(rest, reverse=True)
     assert reranking.ask(JAPAN_Q).answer == "$16 billion"

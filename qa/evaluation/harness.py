@@ -4,8 +4,9 @@ through the library entry point (``build_index`` + ``Answerer.ask``), and score 
 Per retrieval mode it reports (all rates are fractions in [0, 1]; see ``qa.evaluation.metrics`` for the exact
 definitions):
 
-- ``recall@k`` (k = 1 ... ``n_passages``): a passage among the first k retrieved overlaps the gold
-  paragraph in the gold document and contains a gold answer text;
+- ``recall@k`` (k = 1 ... ``n_passages``): a passage among the first k listed (as ``Answer.passages``
+  lists them: the one the reader quotes its best span from first, then the retriever's order) overlaps
+  the gold paragraph in the gold document and contains a gold answer text;
 - ``em`` / ``f1``: official SQuAD normalization, max over gold answers; "not found" counts as the
   empty answer (wrong for every answerable question, right for an impossible SQuAD 2.0 one);
 - ``sentence_accuracy``: an answer was given and its cited sentence contains a gold answer text
