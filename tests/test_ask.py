@@ -167,3 +167,31 @@ def test_human_output_never_sends_control_sequences_to_the_terminal(answerer):
     out = format_answer(answer)
     assert "$16 billion" in out and "red \ufffd[31mtext" in out
     assert not any(ord(c) < 32 and c not in "\n\t" for c in out)
+
+
+def test_hybrid_retrieval_rescores_the_best_fused_passages_by_their_best_sentence(store_answerer):
+    """Both stores give the sentence vectors the second stage needs; it reorders the fused passages."""
+    import numpy as np
+
+    from qa.answer.fusion import scale_minmax
+    from qa.answer.retriever import Retriever
+    from qa.answer.types import Query
+    from qa.ingest.lexical import query_terms
+
+    store, changed = store_answerer.store, 0
+    for question in (JAPAN_Q, "Who is the foreign minister of Japan?", "What did Russian aircraft do?",
+                     "Why did Japan's prime minister change her tone towards Russia?", "Where was the conference?"):
+        query = Query(question, query_terms(question), store_answerer.embedder.encode_queries([question])[0])
+        fused = Retriever(store, depth=100, fusion="minmax", fusion_weight=0.45).run(query, n=30, mode="hybrid")
+        rescored = Retriever(store, depth=100, fusion="minmax", fusion_weight=0.45, sentence_rescore=30).run(
+            query, n=30, mode="hybrid")
+        assert sorted(c.chunk_id for c in rescored) == sorted(c.chunk_id for c in fused)  # the seed: < 30 chunks
+        # each score: 0.05 cosine + 0.40 best sentence + 0.55 BM25, each min-max scaled over the candidates
+        best = np.array([float(np.max(c.chunk.sentence_vectors @ query.vector)) for c in rescored])
+        cosine = scale_minmax(np.array([c.dense_score for c in rescored]))
+        bm25 = scale_minmax(np.array([c.lexical_score or 0.0 for c in rescored]))
+        expected = 0.05 * cosine + 0.40 * scale_minmax(best) + 0.55 * bm25
+        assert [c.score for c in rescored] == pytest.approx(expected.tolist(), abs=1e-6)
+        assert [c.score for c in rescored] == sorted((c.score for c in rescored), reverse=True)
+        changed += [c.chunk_id for c in rescored] != [c.chunk_id for c in fused]
+    assert changed  # the sentences moved some passage on some question

@@ -131,7 +131,8 @@ class Answerer:
         with self._swap:
             self.version, self.store, self.manifest = version, store, manifest
             self.retriever = Retriever(store, depth=self.settings.depth, fusion=self.settings.fusion,
-                                       fusion_weight=self.settings.fusion_weight)
+                                       fusion_weight=self.settings.fusion_weight,
+                                       sentence_rescore=self.settings.sentence_rescore)
         return True
 
     def warm_up(self) -> None:

@@ -29,7 +29,7 @@ class Candidate:
     """A retrieved chunk with the scores each retriever gave it."""
 
     chunk: StoredChunk
-    score: float  # the fused score in hybrid mode, else the single retriever's score
+    score: float  # the fused score in hybrid mode (the first fused: rescored by their best sentence), else the single retriever's
     dense_score: float | None = None  # cosine similarity of question and chunk
     lexical_score: float | None = None  # BM25
     dense_rank: int | None = None  # 0-based rank in the dense list, None if not in it

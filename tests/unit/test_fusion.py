@@ -74,3 +74,18 @@ def test_weight_zero_and_one_give_one_side_ranking():
 def test_unknown_fusion_is_refused():
     with pytest.raises(ValueError, match="unknown fusion"):
         fuse_scores([1.0], [1.0], method="sum", weight=0.5)
+
+
+# --- second stage: the best sentence -----------------------------------------------------------------------
+
+from qa.answer.fusion import SENTENCE_WEIGHTS, sentence_rescore  # noqa: E402
+
+
+def test_sentence_rescore_by_hand():
+    # dense and BM25 come scaled over the pool; the sentence cosines 0.2 / 0.8 / 0.5 scale here to 0 / 1 / 0.5
+    dense, sentence, bm25 = [1.0, 0.5, 0.0], [0.2, 0.8, 0.5], [0.0, 1.0, 0.5]
+    assert SENTENCE_WEIGHTS == (0.05, 0.40, 0.55)
+    assert sentence_rescore(dense, sentence, bm25).tolist() == pytest.approx([0.05, 0.975, 0.475])
+    assert sentence_rescore(dense, sentence, bm25, (1.0, 0.0, 0.0)).tolist() == pytest.approx(dense)
+    # equal sentence cosines tell nothing apart: that side adds 0 to each
+    assert sentence_rescore(dense, [0.3, 0.3, 0.3], bm25).tolist() == pytest.approx([0.05, 0.575, 0.275])

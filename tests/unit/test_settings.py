@@ -16,6 +16,7 @@ def test_defaults_with_an_empty_environment():
     assert (s.max_file_mb, s.max_upload_mb, s.threads) == (20.0, 20.0, None)
     assert (s.fusion, s.fusion_weight) == ("minmax", 0.45)
     assert s.rerank == 0  # reranking costs ~40 ms a passage: asked for, not default
+    assert s.sentence_rescore == 30
 
 
 def test_fusion_from_the_environment():
@@ -33,10 +34,11 @@ def test_fusion_from_the_environment():
 
 def test_the_environment_is_read():
     env = {"QA_INDEX": "/data/idx", "QA_STORE": "postgresql://h/db", "QA_READER": " heuristic ",
-           "QA_THREADS": " 4 ", "QA_MAX_FILE_MB": "1.5", "QA_RERANK": " 10 ", "UNRELATED": "x"}
+           "QA_THREADS": " 4 ", "QA_MAX_FILE_MB": "1.5", "QA_RERANK": " 10 ", "QA_SENTENCE_RESCORE": "0",
+           "UNRELATED": "x"}
     s = Settings.from_env(env)
-    assert (s.index, s.store, s.reader, s.threads, s.max_file_mb, s.rerank) == (
-        "/data/idx", "postgresql://h/db", "heuristic", 4, 1.5, 10)
+    assert (s.index, s.store, s.reader, s.threads, s.max_file_mb, s.rerank, s.sentence_rescore) == (
+        "/data/idx", "postgresql://h/db", "heuristic", 4, 1.5, 10, 0)
 
 
 def test_empty_variables_are_ignored():
@@ -57,6 +59,8 @@ def test_overrides_win_and_none_is_ignored():
     ({"QA_THREADS": "0"}, "threads must be at least 1, not 0"),
     ({"QA_RERANK": "many"}, "QA_RERANK must be a number of passages, not 'many'"),
     ({"QA_RERANK": "-2"}, "rerank must be a number of passages (0: off), not -2"),
+    ({"QA_SENTENCE_RESCORE": "all"}, "QA_SENTENCE_RESCORE must be a number of passages, not 'all'"),
+    ({"QA_SENTENCE_RESCORE": "-1"}, "sentence rescoring must be a number of passages (0: off), not -1"),
     ({"QA_MAX_FILE_MB": "lots"}, "QA_MAX_FILE_MB must be a number of megabytes (0 for no limit), not 'lots'"),
     ({"QA_MAX_FILE_MB": "-1"}, "QA_MAX_FILE_MB must be a number of megabytes (0 for no limit), not '-1'"),
     ({"QA_MAX_FILE_MB": "nan"}, "QA_MAX_FILE_MB must be a number of megabytes (0 for no limit), not 'nan'"),
