@@ -127,7 +127,7 @@ class Segment:
         self._vectors: faiss.Index | None = None
         if load_vectors or writable:
             self._vectors = self._read_vectors()
-        self._sentences: np.ndarray | None = None
+        self._sentence_reader = None  # the sentence vectors' file, opened at the first read
         # two subqueries: SQLite answers each from the primary key's ends (MIN and MAX together scan it)
         self.first_chunk, self.last_chunk = self._rows("SELECT (SELECT MIN(id) FROM chunks), (SELECT MAX(id) FROM chunks)")[0]
         self.set_deleted(deleted_docs or [])
@@ -154,6 +154,9 @@ class Segment:
         if self._sentence_file is not None:
             self._sentence_file.close()
             self._sentence_file = None
+        if self._sentence_reader is not None:
+            self._sentence_reader.close()
+            self._sentence_reader = None
         self.db.close()
 
     # --- deleted documents ---------------------------------------------------------------------------
@@ -249,11 +252,17 @@ class Segment:
             self._sentence_file.flush()
             data = np.fromfile(self.sentences_path, dtype=SENTENCE_DTYPE, count=n * EMBED_DIM, offset=row * ROW_BYTES)
             return data.reshape(n, EMBED_DIM).astype(np.float32)
-        if self._sentences is None:
-            size = self.sentences_path.stat().st_size
-            self._sentences = (np.memmap(self.sentences_path, dtype=SENTENCE_DTYPE, mode="r").reshape(-1, EMBED_DIM)
-                               if size else np.zeros((0, EMBED_DIM), dtype=SENTENCE_DTYPE))
-        return np.asarray(self._sentences[row : row + n], dtype=np.float32)
+        # read, not memory-mapped: a question reads the sentences of ~30 chunks, and mapped pages (with the
+        # kernel's fault-around) would count in the answering process's memory, page after page
+        with self._lock:
+            if self._sentence_reader is None:
+                self._sentence_reader = open(self.sentences_path, "rb")  # noqa: SIM115 (closed by close())
+                weakref.finalize(self, self._sentence_reader.close)
+            self._sentence_reader.seek(row * ROW_BYTES)
+            data = self._sentence_reader.read(n * ROW_BYTES)
+        if len(data) != n * ROW_BYTES:
+            raise OSError(errno.EIO, f"{self.sentences_path.name} is shorter than its chunks say (damaged)")
+        return np.frombuffer(data, dtype=SENTENCE_DTYPE).reshape(n, EMBED_DIM).astype(np.float32)
 
     def chunks(self, ids: list[int]) -> list[StoredChunk]:
         ids = [i for i in ids if self.holds_chunk(i) and i not in self._deleted_chunk_set]
