@@ -54,8 +54,8 @@ class Settings:
     fusion: str = "minmax"
     fusion_weight: float = 0.45  # the dense side's weight in a score fusion
     # then the first N fused candidates are rescored with the cosine of their best sentence to the
-    # question (qa.answer.fusion.sentence_rescore; score fusions only; 0: off): recall@1 +1.3 to +2.2
-    # points on SQuAD, reviews and privacy policies (docs/BENCHMARKS.md, "Best sentence in the fusion")
+    # question (qa.answer.fusion.sentence_rescore; score fusions only; 0: off): recall@5 +0.5 to +1.3
+    # points on SQuAD, reviews, privacy policies and SQuAD 2.0 (docs/BENCHMARKS.md, "Best sentence in the fusion")
     sentence_rescore: int = 30
     # the first N candidates reread whole by the span reader and reordered (qa.answer.reranker); 0: off.
     # Off by default: it costs the reader's time per passage (docs/BENCHMARKS.md, "Reranking")
