@@ -79,3 +79,26 @@ def best_per_passage(found) -> dict:
     for span in found:
         best.setdefault(span.passage, span)
     return best
+
+
+def study_arguments(doc: str, *, questions: int, seed: int, tag: str | None = None):
+    """The command line of a study of the engine on a ``qa eval --index-dir`` index: ``--index``, ``--data``,
+    ``--questions`` and ``--seed`` (with these defaults), and ``--tag`` (the name ``save`` writes under)
+    where ``tag`` gives its default. ``doc``: the script's docstring (its first paragraph is the help)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--index", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--questions", type=int, default=questions)
+    ap.add_argument("--seed", type=int, default=seed)
+    if tag is not None:
+        ap.add_argument("--tag", default=tag)
+    return ap.parse_args()
+
+
+def study_questions(args) -> list:
+    """The seeded sample of ``study_arguments``' data: ``args.questions`` questions, seed ``args.seed``."""
+    from qa.evaluation.squad import load_squad, sample_questions
+
+    return sample_questions(load_squad(args.data).questions, args.questions, seed=args.seed)

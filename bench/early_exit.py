@@ -10,27 +10,25 @@ minus its no-answer score >= M) and the share whose answer would then change. An
 
 from __future__ import annotations
 
-import argparse
-
-from common import best_per_passage, provenance, record_span_reads
+from common import (
+    best_per_passage,
+    provenance,
+    record_span_reads,
+    study_arguments,
+    study_questions,
+)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--index", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--questions", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=7)
-    args = ap.parse_args()
+    args = study_arguments(__doc__, questions=400, seed=7)
 
     from qa.answer.pipeline import Answerer
-    from qa.evaluation.squad import load_squad, sample_questions
 
     seen: list[list[tuple[int, float, float]]] = []
     record_span_reads(lambda question, passages, found: seen.append(
         [(s.passage, s.score, s.null_score) for s in best_per_passage(found).values()]))
     answerer = Answerer(args.index)
-    for q in sample_questions(load_squad(args.data).questions, args.questions, seed=args.seed):
+    for q in study_questions(args):
         answerer.read(q.question, k=5, mode="hybrid")
     rows = [r for r in seen if r]
     print(provenance()["commit"], f"{len(rows)} questions read; best span in the first window: "

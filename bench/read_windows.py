@@ -13,24 +13,23 @@ Run it with ``QA_THREADS=1 OMP_NUM_THREADS=1`` (the engine's default is one thre
 
 from __future__ import annotations
 
-import argparse
-
-from common import fmt, pcts, provenance, record_span_reads, save
+from common import (
+    fmt,
+    pcts,
+    provenance,
+    record_span_reads,
+    save,
+    study_arguments,
+    study_questions,
+)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--index", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--questions", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=5)
-    ap.add_argument("--tag", default="read-windows")
-    args = ap.parse_args()
+    args = study_arguments(__doc__, questions=300, seed=5, tag="read-windows")
 
     from qa.answer import reader as reader_module
     from qa.answer.pipeline import Answerer
     from qa.answer.span_model import MAX_LEN
-    from qa.evaluation.squad import load_squad, sample_questions
     from qa.inference.model_inputs import question_passages
 
     seen: dict = {}
@@ -43,7 +42,7 @@ def main() -> None:
     merged = reader_module.MAX_MERGED_CHARS
     settings = {"apart": 0, "merged": merged}
     answerer = Answerer(args.index)
-    questions = [q.question for q in sample_questions(load_squad(args.data).questions, args.questions, seed=args.seed)]
+    questions = [q.question for q in study_questions(args)]
     for chars in settings.values():  # warm both
         reader_module.MAX_MERGED_CHARS = chars
         answerer.ask(questions[0])

@@ -11,26 +11,25 @@ DIR: a ``qa eval --index-dir`` folder of the same data. One thread: ``QA_THREADS
 
 from __future__ import annotations
 
-import argparse
 import math
 
-from common import best_per_passage, provenance, record_span_reads, save
+from common import (
+    best_per_passage,
+    provenance,
+    record_span_reads,
+    save,
+    study_arguments,
+    study_questions,
+)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--index", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--questions", type=int, default=500)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--tag", default="window-cut")
-    args = ap.parse_args()
+    args = study_arguments(__doc__, questions=500, seed=0, tag="window-cut")
 
     from qa.answer import reader as reader_module
     from qa.answer.pipeline import Answerer
     from qa.answer.span_model import MAX_LEN
     from qa.evaluation.metrics import f1
-    from qa.evaluation.squad import load_squad, sample_questions
     from qa.inference.model_inputs import question_passages
 
     reader_module.SENTENCE_GAP = math.inf  # read every window; the cuts are made below
@@ -50,7 +49,7 @@ def main() -> None:
     reader_module.Reader._windows = staticmethod(recording_windows)
     answerer = Answerer(args.index)
     rows = []
-    for q in sample_questions(load_squad(args.data).questions, args.questions, seed=args.seed):
+    for q in study_questions(args):
         seen.clear()
         answerer.read(q.question, k=5, mode="hybrid")
         rows.append(dict(seen, golds=q.answers) if "best" in seen else None)
