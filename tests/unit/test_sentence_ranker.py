@@ -1,7 +1,10 @@
 """qa.answer.sentence_ranker: BM25 idf, bigrams, the feature vector and the ranking, by hand, with
 hand-made chunks and unit sentence vectors (no embedder)."""
 
+import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +19,7 @@ from qa.answer.sentence_ranker import (
 )
 from qa.answer.types import Candidate, Query
 from qa.index.store import StoredChunk
-from qa.ingest.lexical import query_terms, words
+from qa.ingest.lexical import query_terms, stem, words
 
 
 def test_idf_weights_by_hand():
@@ -143,3 +146,31 @@ def test_a_sentence_in_two_overlapping_chunks_is_scored_once_for_the_better_chun
 
 def test_no_candidates_no_sentences():
     assert rank_sentences(make_query(np.array(E1)), [], None, COSINE_ONLY) == []
+
+
+SLICE = Path(__file__).resolve().parents[1] / "data" / "squad-v1.1-dev-slice.json"
+
+
+def test_features_stem_only_what_can_match_yet_equal_the_whole_sentence_stemmed():
+    """Overlap and pairs from the words that can stem to a question term or pair word (the ranker's fast
+    path) are those of every word stemmed; checked on every SQuAD slice question against its paragraph's
+    sentences (and the stemmer's odd endings)."""
+    data = json.loads(SLICE.read_text())["data"]
+    pairs_of = [(p["context"], q["question"]) for a in data for p in a["paragraphs"] for q in p["qas"]]
+    pairs_of.append(("Who died lying early? They were dying early in the news, lying about generalizations.",
+                     "Who died lying early in the news of generalizations?"))
+    matched = 0
+    for context, question in pairs_of:
+        terms = query_terms(question)
+        query = Query(text=question, terms=terms, vector=None, idf={t: 1.0 + i for i, t in enumerate(terms)})
+        pairs = bigrams(words(question))
+        chunk = make_chunk(1, "a.txt", 0, [context], [[1.0]])
+        for sentence in re.split(r"(?<=[.!?])\s+", context):
+            got = sentence_features(text=sentence, cosine=0.0, query=query, kind=None,
+                                    candidate=Candidate(chunk, score=1.0), rank=0, pairs=pairs)
+            present = {stem(w) for w in words(sentence)}
+            overlap = sum(w for t, w in query.idf.items() if t in present) / (sum(query.idf.values()) or 1.0)
+            shared = len(pairs & bigrams(words(sentence))) / len(pairs) if pairs else 0.0
+            assert (got[1], got[5]) == pytest.approx((overlap, shared)), (question, sentence)
+            matched += shared > 0
+    assert matched > 20  # many sentences repeat a pair of their question's words
