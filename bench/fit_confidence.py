@@ -1,6 +1,6 @@
 """Fit the trained reader's confidence (``qa/models/confidence.json``) from signals that carry across domains.
 
-For each question it asks the engine (``Answerer.read``, hybrid, k=5, the shipped retrieval settings),
+For each question it asks the engine (``Answerer.read``, hybrid, the shipped k and retrieval settings),
 records ``qa.answer.confidence.answer_features`` of the answer it would give and whether that answer is
 right (F1 >= 0.5 against the gold answers), then fits a logistic regression (Platt scaling over
 several signals) on:

@@ -2,7 +2,7 @@
 the seed corpus (seeds/, with the questions in bench/seed_questions.txt) and on the SQuAD v1.1 dev index
 kept by `qa eval --index-dir` (a fixed sample of its questions).
 
-    .venv/bin/python bench/latency.py [--squad-index bench/out/squad-dev] [--questions 500] [--tag default] [--hog]
+    .venv/bin/python bench/latency.py [--squad-index bench/out/squad-dev] [--questions 500] [--tag default] [--hog] [-k 5]
 
 Thread settings come from the environment (QA_THREADS, OMP_NUM_THREADS); run it once per setting with
 a different --tag. Timings are the engine's own `timings_ms`; one untimed question warms each mode.
@@ -25,14 +25,14 @@ from qa.evaluation.harness import STAGES
 MODES = ("hybrid", "dense", "bm25")
 
 
-def measure(answerer, questions: list[str], rounds: int) -> dict:
+def measure(answerer, questions: list[str], rounds: int, k: int) -> dict:
     out = {}
     for mode in MODES:
         answerer.ask(questions[0], mode=mode)  # warm
         samples = {s: [] for s in STAGES}
         for _ in range(rounds):
             for q in questions:
-                t = answerer.ask(q, k=5, mode=mode).timings_ms
+                t = answerer.ask(q, k=k, mode=mode).timings_ms
                 for s in STAGES:
                     samples[s].append(t.get(s, 0.0))
         out[mode] = {s: pcts(v) for s, v in samples.items()}
@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--seed-rounds", type=int, default=10, help="times the seed questions are asked per mode")
     ap.add_argument("--tag", default="default")
     ap.add_argument("--hog", action="store_true", help="keep one core busy meanwhile (a simulated neighbour)")
+    ap.add_argument("-k", type=int, default=5,
+                    help="passages read per question (default 5, as the fast-path issue's figures; the product's default is 20)")
     args = ap.parse_args()
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.hog else None
     try:
@@ -74,14 +76,14 @@ def run(args) -> None:
 
     prov = provenance()
     embedder = Embedder()
-    result = {"bench": "latency", "tag": args.tag, "hog": args.hog, **prov}
+    result = {"bench": "latency", "tag": args.tag, "hog": args.hog, "k": args.k, **prov}
     md = []
 
     work = Path(tempfile.mkdtemp(prefix="qa-bench-lat-"))
     try:
         report = build_index(ROOT / "seeds", work / "index", embedder=embedder, progress=False)
         seed_qs = [q for q in (ROOT / "bench" / "seed_questions.txt").read_text().splitlines() if q.strip()]
-        res = measure(Answerer(work / "index", embedder=embedder), seed_qs, args.seed_rounds)
+        res = measure(Answerer(work / "index", embedder=embedder), seed_qs, args.seed_rounds, args.k)
         result["seeds"] = {"chunks": report.chunks, "questions": len(seed_qs), "rounds": args.seed_rounds, "modes": res}
         md += table(f"seeds/ ({report.chunks} chunks, {len(seed_qs)} questions x {args.seed_rounds})", res)
     finally:
@@ -91,7 +93,7 @@ def run(args) -> None:
     if args.questions > 0 and squad_index.exists():
         qs = [q.question for q in sample_questions(load_squad(SQUAD_DEV).questions, args.questions, seed=1)]
         answerer = Answerer(squad_index, embedder=embedder)
-        res = measure(answerer, qs, 1)
+        res = measure(answerer, qs, 1, args.k)
         result["squad"] = {"chunks": answerer.store.n_chunks, "questions": len(qs), "modes": res}
         md += table(f"SQuAD v1.1 dev, article layout ({answerer.store.n_chunks} chunks, {len(qs)} questions)", res)
     elif args.questions > 0:

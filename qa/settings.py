@@ -39,7 +39,7 @@ class Settings:
     index: str = DEFAULT_INDEX_DIR  # folder of the embedded store
     store: str | None = None  # a postgresql:// URL instead of ``index``
     corpus: str = DEFAULT_CORPUS_DIR  # documents folder
-    k: int = 5  # passages read per question
+    k: int = 20  # passages read per question (their best sentences are what the span reader reads)
     n_passages: int = 20  # passages ranked (recall@k in ``qa eval``)
     mode: str = "hybrid"
     reader: str = "trained"

@@ -11,7 +11,7 @@ from qa.settings import MODES
 
 from . import chat, render, transcript
 from .client import DOWNLOAD_MARKDOWN, SCROLL_TO_HIT, SHOW_HIT
-from .service import Service
+from .service import MAX_K, Service
 
 ASK_CONCURRENCY = 4
 PLACEHOLDER = ("<div class='qa-placeholder'><b>Ask a question about your documents.</b><br>Every answer is "
@@ -50,7 +50,7 @@ def _conversation(service: Service, examples: list[str]):
         clear = gr.Button("Clear chat", size="sm", variant="secondary", elem_id="qa-clear")
     with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
         with gr.Row():
-            k = gr.Slider(1, 20, value=service.answerer.settings.k, step=1, label="Passages to read",
+            k = gr.Slider(1, MAX_K, value=service.answerer.settings.k, step=1, label="Passages to read",
                           info="how many retrieved passages the reader considers")
             mode = gr.Radio(list(MODES), value=service.answerer.settings.mode, label="Retrieval",
                             info="hybrid = meaning + keywords; dense = meaning; bm25 = keywords")

@@ -26,6 +26,7 @@ from .trash import TRASH, restore_document, trash_document
 from .uploads import UploadError, save_upload
 
 log = logging.getLogger("qa.serve")
+MAX_K = 50  # passages read per question, at most (the chat's slider, the MCP tool)
 
 Progress = Callable[[float, str], None]
 
@@ -56,8 +57,8 @@ class Service:
             scope: list[str] | None = None) -> Answer:
         self.refresh()
         k = int(k or self.answerer.settings.k)
-        if not 1 <= k <= 50:
-            raise QAError("the number of passages must be between 1 and 50")
+        if not 1 <= k <= MAX_K:
+            raise QAError(f"the number of passages must be between 1 and {MAX_K}")
         return self.answerer.ask(question, k=k, mode=mode, scope=scope)
 
     def documents(self):

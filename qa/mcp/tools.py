@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import SUPPORTED_SUFFIXES
 from qa.errors import QAError
-from qa.settings import MODES
+from qa.settings import MODES, Settings
 
 if TYPE_CHECKING:
     from ui.service import Service
@@ -127,7 +127,7 @@ ASK = Tool(
     _object({
         "question": {"type": "string", "description": "the question, in plain words"},
         "k": {"type": "integer", "minimum": 1, "maximum": MAX_K,
-              "description": "how many of the best passages to read (default 5)"},
+              "description": f"how many of the best passages to read (default {Settings.k})"},
         "mode": {"type": "string", "enum": list(MODES), "description": "retrieval: hybrid (default), dense or bm25"},
         "documents": {"type": "array", "items": {"type": "string"}, "minItems": 1,
                       "description": "ask only these documents: sources from list_documents, or globs such as "

@@ -12,7 +12,7 @@ def test_defaults_with_an_empty_environment():
     s = Settings.from_env({})
     assert s == Settings()
     assert (s.index, s.store, s.corpus, s.k, s.n_passages, s.mode, s.reader, s.threshold, s.depth) == (
-        "index", None, "seeds", 5, 20, "hybrid", "trained", 0.6, 100)
+        "index", None, "seeds", 20, 20, "hybrid", "trained", 0.6, 100)
     assert (s.max_file_mb, s.max_upload_mb, s.threads) == (20.0, 20.0, None)
     assert (s.fusion, s.fusion_weight) == ("minmax", 0.45)
     assert s.rerank == 0  # reranking costs ~40 ms a passage: asked for, not default
