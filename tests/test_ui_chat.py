@@ -163,6 +163,34 @@ def test_reload_keeps_the_conversation_export_and_copy(chat, ui_server):
     assert f"## {JAPAN_Q}" in markdown and "**$16 billion**" in markdown and "characters 1535–1546" in markdown
 
 
+def test_asking_waits_for_the_conversation_kept_in_the_browser(browser, ui_server, monkeypatch):
+    """A question asked before the page load has restored the stored conversation was wiped from the chat
+    when that arrived (browser tests lost their first reply that way, now and then): asking is enabled only
+    once it has. The restore is slowed here so that a question could come first; without the guard the
+    reply is gone 2.5 s later."""
+    import time
+
+    from ui import chat_tab
+
+    restore = chat_tab.restore
+
+    def slow_restore(*args):
+        time.sleep(2.0)
+        return restore(*args)
+
+    monkeypatch.setattr(chat_tab, "restore", slow_restore)  # the server runs in this process
+    p = Page(browser, ui_server.url)
+    try:
+        assert p.box.is_disabled() and p.page.locator("#qa-send").is_disabled()
+        assert all(b.is_disabled() for b in p.page.locator(".qa-example button, button.qa-example").all())
+        p.ask(JAPAN_Q)  # fill waits until the box is enabled, after the restore
+        p.page.wait_for_timeout(2500)  # longer than the restore's delay: it would have wiped the reply by now
+        assert p.replies().count() == 1 and p.last_reply().locator(".qa-answer").inner_text() == "$16 billion"
+        assert p.page.locator("#qa-send").is_enabled() and p.errors == []
+    finally:
+        p.close()
+
+
 def test_phone_layout_input_visible_and_answer_in_view(browser, ui_server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()

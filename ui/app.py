@@ -87,8 +87,8 @@ def build_app(service: Service, examples: list[str] | None = None) -> gr.Blocks:
             with gr.Tab("Documents", id="documents") as documents_tab:
                 docs_outputs, docs_components, remove = build_documents_tab(service, header, tabs, documents_tab, ui)
         demo.load(docs_outputs, None, docs_components, show_progress="hidden", api_visibility="private")
-        demo.load(lambda stored: chat_tab.restore(service, stored), [ui.stored],
-                  [ui.chatbot, ui.session, ui.cite_choice, ui.docview, ui.export_text], api_visibility="private")
+        demo.load(lambda stored: chat_tab.restore(service, ui, stored), [ui.stored], chat_tab.restore_outputs(ui),
+                  api_visibility="private")
         add_api(service, remove)
     return demo
 

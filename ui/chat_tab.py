@@ -28,6 +28,7 @@ class ChatTab:
     cite_choice: gr.Dropdown
     docview: gr.HTML
     export_text: gr.Textbox
+    ask_controls: list  # the Ask button and the example questions (with ``question``: enabled on load)
 
 
 def _conversation(service: Service, examples: list[str]):
@@ -37,14 +38,18 @@ def _conversation(service: Service, examples: list[str]):
         buttons=[], layout="bubble", placeholder=PLACEHOLDER, autoscroll=True,
     )
     with gr.Row(equal_height=True, elem_id="qa-ask-row"):
+        # disabled until the page load has restored the conversation kept in the browser (``restore``): a
+        # question asked before that would be wiped from the chat when the restored one arrives
         question = gr.Textbox(placeholder="Ask a question", show_label=False, lines=1, max_lines=4,
-                              scale=5, elem_id="qa-question", autofocus=True, submit_btn=False, label="Question")
-        send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send")
+                              scale=5, elem_id="qa-question", autofocus=True, submit_btn=False, label="Question",
+                              interactive=False)
+        send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="qa-send", interactive=False)
     buttons = []
     if examples:
         gr.HTML('<div class="qa-label">Example questions</div>', elem_classes=["qa-try"])
         with gr.Row(elem_id="qa-examples"):
-            buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["qa-example"]) for q in examples]
+            buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["qa-example"], interactive=False)
+                       for q in examples]
     with gr.Row(elem_id="qa-chat-actions"):
         export = gr.Button("Export chat (Markdown)", size="sm", variant="secondary", elem_id="qa-export")
         clear = gr.Button("Clear chat", size="sm", variant="secondary", elem_id="qa-clear")
@@ -76,7 +81,7 @@ def build_chat_tab(service: Service, examples: list[str]) -> ChatTab:
             docview = gr.HTML(render.render_document_placeholder(), elem_id="qa-docview")
     jump = gr.Textbox(visible="hidden", elem_id="qa-jump", label="Jump to a source")
     export_text = gr.Textbox(visible="hidden", elem_id="qa-export-text", label="Conversation as Markdown")
-    tab = ChatTab(session, stored, chatbot, question, scope, cite_choice, docview, export_text)
+    tab = ChatTab(session, stored, chatbot, question, scope, cite_choice, docview, export_text, [send, *examples_buttons])
     _wire(service, tab, send, examples_buttons, examples, export, clear, jump, k, mode)
     return tab
 
@@ -122,12 +127,19 @@ def _wire(service: Service, tab: ChatTab, send, example_buttons, examples, expor
     export.click(None, [tab.export_text], None, js=DOWNLOAD_MARKDOWN)
 
 
-def restore(service: Service, stored):
-    """On page load: the conversation kept in this browser, replies citing removed documents marked."""
+def restore_outputs(tab: ChatTab) -> list:
+    """What ``restore`` updates, in its order."""
+    return [tab.chatbot, tab.session, tab.cite_choice, tab.docview, tab.export_text, tab.question, *tab.ask_controls]
+
+
+def restore(service: Service, tab: ChatTab, stored):
+    """On page load: the conversation kept in this browser, replies citing removed documents marked; then
+    asking is enabled (``restore_outputs``)."""
     session = chat.mark_removed(transcript.from_storage(stored), {d.source for d in service.documents()})
     current = session.get("current")
     if current in session["answers"]:
         picker, view = chat.sources_outputs(service, session["answers"][current])
     else:
         picker, view = gr.update(choices=[], value=None, visible=False), render.render_document_placeholder()
-    return session["messages"], session, picker, view, transcript.to_markdown(session)
+    enable = [gr.update(interactive=True)] * (1 + len(tab.ask_controls))
+    return session["messages"], session, picker, view, transcript.to_markdown(session), *enable
