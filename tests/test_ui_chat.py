@@ -461,3 +461,17 @@ def test_conversation_storage_markdown_and_removed_marks(answerer):
     marked = chat.mark_removed(session, set())
     assert esc_inline(source) in marked["messages"][1]["content"] and 'class="qa-gone"' in marked["messages"][1]["content"]
     assert chat.mark_removed(marked, {source}) == session  # back: the marks go
+
+
+def test_an_unreadable_stored_conversation_still_opens_the_chat(ui_server):
+    """Asking is enabled by the restore (above), so a stored conversation it cannot read (another version's
+    answers) must give a new one with asking enabled, not an error that leaves the box disabled."""
+    from types import SimpleNamespace
+
+    from ui import chat, chat_tab
+
+    tab = SimpleNamespace(ask_controls=["send", "example"])
+    for stored in (None, {"version": 1, "messages": [], "answers": {"1": {"not": "an answer"}}, "current": 1}):
+        out = chat_tab.restore(ui_server.service, tab, stored)
+        assert len(out) == 5 + 1 + 2 and out[1] == chat.new_session()
+        assert all(update.get("interactive") is True for update in out[5:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from . import chat, render, transcript
 from .client import DOWNLOAD_MARKDOWN, SCROLL_TO_HIT, SHOW_HIT
 from .service import MAX_K, Service
 
+log = logging.getLogger("qa.serve")
 ASK_CONCURRENCY = 4
 PLACEHOLDER = ("<div class='qa-placeholder'><b>Ask a question about your documents.</b><br>Every answer is "
                "quoted from a document and shows where it comes from.</div>")
@@ -134,12 +136,20 @@ def restore_outputs(tab: ChatTab) -> list:
 
 def restore(service: Service, tab: ChatTab, stored):
     """On page load: the conversation kept in this browser, replies citing removed documents marked; then
-    asking is enabled (``restore_outputs``)."""
+    asking is enabled (``restore_outputs``), also when the stored conversation cannot be read (a new one)."""
+    try:
+        restored = _restored(service, stored)
+    except Exception:  # whatever is stored, the chat must open
+        log.warning("the conversation kept in the browser could not be restored; starting a new one", exc_info=True)
+        restored = _restored(service, None)
+    return *restored, *[gr.update(interactive=True)] * (1 + len(tab.ask_controls))
+
+
+def _restored(service: Service, stored) -> tuple:
     session = chat.mark_removed(transcript.from_storage(stored), {d.source for d in service.documents()})
     current = session.get("current")
     if current in session["answers"]:
         picker, view = chat.sources_outputs(service, session["answers"][current])
     else:
         picker, view = gr.update(choices=[], value=None, visible=False), render.render_document_placeholder()
-    enable = [gr.update(interactive=True)] * (1 + len(tab.ask_controls))
-    return session["messages"], session, picker, view, transcript.to_markdown(session), *enable
+    return session["messages"], session, picker, view, transcript.to_markdown(session)
