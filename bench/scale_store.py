@@ -17,6 +17,11 @@ questions with ``Answerer``. Steps inside a build are timed by wrapping function
   texts make one ``.txt`` document, each text one chunk, its sentences the chunk's sentence spans; chunk
   i gets vector row i, each sentence a float16 vector too (row ``(7 i + j) mod N``: only the bytes matter).
   Answers are therefore meaningless: only time, memory, disk and the lexical ranking count;
+- ``--real-index DIR`` (a ``qa eval --index-dir`` folder of SQuAD v1.1 dev) adds its documents as they are
+  indexed there, text, chunks, chunk and sentence vectors (real ones, from the product's embedder), under
+  ``real/``: the asked questions then have their answers among the N synthetic chunks, the sentence ranker
+  and the reader work on real vectors (so reading costs what it costs on real questions), and the ask part
+  also reports each mode's EM / F1 at the default threshold against the gold answers;
 - build: ``Index.build(rebuild=True)`` -> ``add_document`` per document -> ``Build.commit``;
   ``build_s`` is that minus making the inputs;
 - ask: a fresh process with ``QA_THREADS=1 OMP_NUM_THREADS=1``; ``open_s`` is ``Answerer(index)``
@@ -37,7 +42,7 @@ questions with ``Answerer``. Steps inside a build are timed by wrapping function
   engine before, its table as the old store made it) in a side database of the same stemmed terms.
 
 Usage: .venv/bin/python bench/scale_store.py [--n 1000000] [--json] [--doc-chunks 100] [--questions 300]
-       [--parts inputs,build,ask,update,overlap,report] [--keep]
+       [--parts inputs,build,ask,update,overlap,report] [--keep] [--real-index DIR]
 ``--json`` prints one JSON object on stdout (everything else goes to stderr): chunks, build_s, open_s,
 update_one_file_s ({first, second}), disk_bytes, peak_disk_bytes_during_update ({first, second}),
 peak_disk_ratio ({first, second}), rss_bytes, p50_ms / p95_ms ({dense, bm25, hybrid, lexical}),
@@ -243,6 +248,31 @@ def part_inputs(args) -> None:
 # --- build ---------------------------------------------------------------------------------------
 
 
+def real_documents(folder: str):
+    """Every document of an embedded index as it is stored there: (record, Document, chunks, chunk
+    vectors, sentence vectors), ready for ``add_document``. ``folder``: the index or a ``qa eval
+    --index-dir`` folder holding one under ``index/``."""
+    import numpy as np
+
+    from qa.index.store import open_index
+    from qa.ingest.chunker import Chunk
+    from qa.ingest.documents import Document
+
+    path = Path(folder)
+    store, _, _ = open_index(path / "index" if (path / "index").is_dir() else path).open()
+    try:
+        for rec in store.documents():
+            ids = store.chunk_ids_of(rec.source)
+            stored = store.chunks(ids)
+            vectors = np.stack([next(seg.vectors.reconstruct(int(c.id)) for seg in store.segments
+                                     if seg.holds_chunk(c.id)) for c in stored]).astype(np.float32)
+            doc = Document(rec.source, rec.kind, store.document_text(rec.source), store.sections(rec.id), rec.title)
+            chunks = [Chunk(c.start, c.end, c.text, c.page, c.heading, list(c.sentences)) for c in stored]
+            yield rec, doc, chunks, vectors, [c.sentence_vectors for c in stored]
+    finally:
+        store.close()
+
+
 def part_build(args) -> None:
     import numpy as np
 
@@ -291,6 +321,15 @@ def part_build(args) -> None:
                 el = time.perf_counter() - t_all
                 print(f"{done:>8} chunks  {el:6.0f} s  (inputs {gen_s:.0f} s, add_document {add_s:.0f} s)  load {loadavg()}",
                       flush=True)
+        if args.real_index:  # the real documents, with their real vectors, among the synthetic ones
+            real_docs = real_chunks = 0
+            for rec, doc, chunks, cvec, svecs in real_documents(args.real_index):
+                doc.source = f"real/{doc.source}"
+                store.add_document(doc, sha256=rec.sha256, size=rec.size, mtime=rec.mtime, indexed_at=now,
+                                   chunks=chunks, chunk_vectors=cvec, sentence_vectors=svecs)
+                real_docs, real_chunks = real_docs + 1, real_chunks + len(chunks)
+            info.update(real_index=args.real_index, real_documents=real_docs, real_chunks=real_chunks)
+            print(f"+ {real_chunks} real chunks in {real_docs} documents from {args.real_index}", flush=True)
         t0 = time.perf_counter()
         manifest = manifest_for(store, "synthetic: scale_store.py")  # what build_index counts for its manifest
         info["manifest_counts_s"] = round(time.perf_counter() - t0, 1)
@@ -321,11 +360,11 @@ def part_build(args) -> None:
 # --- ask -----------------------------------------------------------------------------------------
 
 
-def dev_questions(count: int) -> list[str]:
+def dev_questions(count: int) -> list:
+    """``count`` SQuAD v1.1 dev questions (``question``, ``answers``), a fixed shuffle."""
     from qa.evaluation.squad import load_squad
 
-    squad = load_squad(SQUAD_DEV)
-    qs = [q.question for q in squad.questions]
+    qs = list(load_squad(SQUAD_DEV).questions)
     random.Random(0).shuffle(qs)
     return qs[:count]
 
@@ -342,10 +381,12 @@ def part_ask(args) -> None:
 
     import qa.index.store_embedded  # noqa: F401
     from qa.answer.pipeline import Answerer
+    from qa.evaluation.metrics import exact_match, f1
     from qa.ingest.lexical import query_terms
 
     n = args.n
-    qs = dev_questions(args.questions)
+    asked = dev_questions(args.questions)
+    qs = [q.question for q in asked]
     warm = qs[-10:] if len(qs) > 10 else qs
     gc.collect()
     rss_imported = rss()
@@ -406,18 +447,22 @@ def part_ask(args) -> None:
     for mode in MODES:
         for q in warm:
             ans.ask(q, mode=mode)
-        walls, stages, answered = [], {}, 0
+        walls, stages, answered, em, f1s = [], {}, 0, 0.0, 0.0
         la0 = loadavg()
-        for q in qs:
+        for q, gold in zip(qs, asked):
             sub.clear()
             t = time.perf_counter()
             a = ans.ask(q, mode=mode)
             walls.append((time.perf_counter() - t) * 1000)
             answered += a.answer is not None
+            em += exact_match(a.answer, gold.answers)
+            f1s += f1(a.answer, gold.answers)
             for k, v in {**a.timings_ms, **sub}.items():
                 stages.setdefault(k, []).append(v)
         row = {"ask": pcts(walls), **{k: pcts(v) for k, v in stages.items()}, "answered": answered,
                "loadavg_at_start": la0, "loadavg_at_end": loadavg(), "rss_after": rss()}
+        if args.real_index:  # answers mean something only where the questions' documents are indexed
+            row.update(em=round(em / len(qs), 4), f1=round(f1s / len(qs), 4))
         info["modes"][mode] = row
         print(mode, json.dumps(row), flush=True)
     # the lexical index alone, as the retriever calls it (depth candidates); its top 10 for the overlap
@@ -584,7 +629,7 @@ def part_overlap(args) -> None:
     from qa.ingest.lexical import query_terms
 
     n = args.n
-    qterms = [query_terms(q) for q in dev_questions(args.questions)]
+    qterms = [query_terms(q.question) for q in dev_questions(args.questions)]
     vocab = {t for ts in qterms for t in ts}
     info: dict = {"n": n, "loadavg_at_start": loadavg(), "query_vocabulary": len(vocab)}
     path = fts_path(n)
@@ -741,6 +786,10 @@ def summary(n: int) -> dict:
         "p95_ms": pct("p95"),
         "lexical_top10_overlap": o.get("lexical_top10_overlap"),
         "lexical_top10_overlap_fts5": o.get("lexical_top10_overlap_fts5"),
+        **({"real_chunks": b["real_chunks"],
+            "answers_at_default_threshold": {m: {k: modes[m][k] for k in ("answered", "em", "f1")}
+                                             for m in MODES if "f1" in modes.get(m, {})}}
+           if b.get("real_chunks") else {}),
     }
 
 
@@ -825,6 +874,8 @@ def main() -> None:
     ap.add_argument("--noise", type=float, default=0.7)
     ap.add_argument("--parts", default=",".join(PARTS))
     ap.add_argument("--keep", action="store_true", help="keep the index folder and the FTS5 side database")
+    ap.add_argument("--real-index", default=None, metavar="DIR",
+                    help="also index the documents of this SQuAD v1.1 dev index (`qa eval --index-dir`), real vectors and all")
     ap.add_argument("--child", default=None)
     args = ap.parse_args()
     SCALE.mkdir(parents=True, exist_ok=True)
