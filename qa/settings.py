@@ -16,6 +16,7 @@ from qa.errors import QAError
 
 MODES = ("hybrid", "dense", "bm25")  # retrieval: both retrievers fused, vectors only, BM25 only
 READERS = ("trained", "heuristic")  # the trained span reader, or rules over the best sentence
+MAX_K = 50  # passages read per question, at most, when people choose (the chat's slider and service, the MCP tool)
 BACKENDS = ("onnx", "torch")  # what runs the networks: the shipped ONNX files, or the torch weights (checks)
 
 ENV_INDEX = "QA_INDEX"

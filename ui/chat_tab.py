@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from qa.settings import MODES
+from qa.settings import MAX_K, MODES
 
 from . import chat, render, transcript
 from .client import DOWNLOAD_MARKDOWN, SCROLL_TO_HIT, SHOW_HIT
-from .service import MAX_K, Service
+from .service import Service
 
 log = logging.getLogger("qa.serve")
 ASK_CONCURRENCY = 4

@@ -20,13 +20,12 @@ from qa.answer.pipeline import Answerer
 from qa.answer.results import Answer
 from qa.errors import QAError
 from qa.index.indexer import IndexReport, build_index
-from qa.settings import MB
+from qa.settings import MAX_K, MB
 
 from .trash import TRASH, restore_document, trash_document
 from .uploads import UploadError, save_upload
 
 log = logging.getLogger("qa.serve")
-MAX_K = 50  # passages read per question, at most (the chat's slider, the MCP tool)
 
 Progress = Callable[[float, str], None]
 

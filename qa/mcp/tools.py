@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from qa.config import SUPPORTED_SUFFIXES
 from qa.errors import QAError
-from qa.settings import MODES, Settings
+from qa.settings import MAX_K, MODES, Settings
 
 if TYPE_CHECKING:
     from ui.service import Service
 
 MAX_READ_CHARS = 10_000  # one read: enough to check a quote in its context, small enough for a prompt
-MAX_K = 50  # the chat's bound on passages read (ui.service.Service.ask)
 
 
 @dataclass(frozen=True)
