@@ -254,6 +254,7 @@ def real_documents(folder: str):
     --index-dir`` folder holding one under ``index/``."""
     import numpy as np
 
+    from qa.index.segment import all_vectors
     from qa.index.store import open_index
     from qa.ingest.chunker import Chunk
     from qa.ingest.documents import Document
@@ -261,11 +262,13 @@ def real_documents(folder: str):
     path = Path(folder)
     store, _, _ = open_index(path / "index" if (path / "index").is_dir() else path).open()
     try:
+        by_id = {}  # every chunk vector, read once per segment as a merge reads them
+        for seg in store.segments:
+            vectors, ids = all_vectors(seg.vectors)
+            by_id.update(zip(ids.tolist(), vectors))
         for rec in store.documents():
-            ids = store.chunk_ids_of(rec.source)
-            stored = store.chunks(ids)
-            vectors = np.stack([next(seg.vectors.reconstruct(int(c.id)) for seg in store.segments
-                                     if seg.holds_chunk(c.id)) for c in stored]).astype(np.float32)
+            stored = store.chunks(store.chunk_ids_of(rec.source))
+            vectors = np.stack([by_id[c.id] for c in stored]).astype(np.float32)
             doc = Document(rec.source, rec.kind, store.document_text(rec.source), store.sections(rec.id), rec.title)
             chunks = [Chunk(c.start, c.end, c.text, c.page, c.heading, list(c.sentences)) for c in stored]
             yield rec, doc, chunks, vectors, [c.sentence_vectors for c in stored]
