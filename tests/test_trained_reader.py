@@ -101,7 +101,7 @@ def test_train_reader_writes_weights_card_and_resumes(tmp_path, capsys):
     out = tmp_path / "reader"
     common = ["--out", str(out), "--limit", "12", "--batch", "6", "--max-len", "160", "--stride", "64",
               "--eval", str(SLICE), "--eval-limit", "6"]
-    assert train_main([str(SLICE), "--epochs", "1", *common]) == 0
+    assert train_main([str(SLICE), "--epochs", "1", "--attention-dropout", "0", *common]) == 0
     for name in ("model.safetensors", "config.json", "README.md", "training.json", "checkpoint.safetensors",
                  "checkpoint.json"):
         assert (out / name).exists(), name
@@ -109,10 +109,25 @@ def test_train_reader_writes_weights_card_and_resumes(tmp_path, capsys):
     first = json.loads((out / "training.json").read_text())
     done, total = first["steps"].split(" of ")
     assert done == total and int(total) >= 2 and 0.0 <= first["eval"]["f1"] <= 1.0
+    assert first["hyperparameters"]["attention_dropout"] == 0.0
     assert train_main([str(SLICE), "--epochs", "2", "--resume", *common]) == 0
     assert f"resumed at step {total}" in capsys.readouterr().err
     assert json.loads((out / "training.json").read_text())["steps"] == f"{2 * int(total)} of {2 * int(total)}"
     assert SpanReader(weights=out).spans("What is it?", ["It is a test."]) is not None  # loads back
+
+
+def test_training_multiplies_in_bfloat16_only_where_the_hardware_does(monkeypatch):
+    import torch
+
+    from qa.training import span_reader
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(span_reader, "_cpu_flags", lambda: {"avx2", "fma", "avx512f"})
+    assert not span_reader.use_bf16(cpu)  # emulated: slower than float32
+    monkeypatch.setattr(span_reader, "_cpu_flags", lambda: {"avx2", "avx512f", "amx_bf16", "amx_tile"})
+    assert span_reader.use_bf16(cpu)
+    monkeypatch.setattr(span_reader, "_cpu_flags", lambda: {"avx512_bf16"})
+    assert span_reader.use_bf16(cpu)
 
 
 _DOCUMENTS = itertools.count(1)
@@ -159,19 +174,42 @@ def test_the_reranker_puts_the_passage_that_answers_first():
 def test_the_passage_the_answer_is_quoted_from_is_listed_first():
     import numpy as np
 
-    from qa.answer.pipeline import answer_passage_first
+    from qa.answer.pipeline import order_by_reading
     from qa.answer.reader import Reader
     from qa.answer.types import Query, Reading
     from qa.ingest.lexical import query_terms
 
-    retrieved = _solar_candidates()
-    shares_words, answers, off_topic = retrieved
+    shares_words, answers, off_topic = _solar_candidates()
+    retrieved = [off_topic, shares_words, answers]  # the retriever at its worst
     reading = Reader(span_reader=SpanReader()).run(Query(SOLAR_Q, query_terms(SOLAR_Q), np.zeros(384)), retrieved)
     assert reading.text == "10 February 2020" and reading.sentence.candidate is answers
-    assert answer_passage_first(retrieved, reading) == [answers, shares_words, off_topic]
-    assert retrieved == [shares_words, answers, off_topic]  # a new list: the retriever's stays as it was
+    # the answer's passage, then the one whose sentences share the question's words, then the off-topic one
+    assert order_by_reading(retrieved, reading) == [answers, shares_words, off_topic]
+    assert retrieved == [off_topic, shares_words, answers]  # a new list: the retriever's stays as it was
     nothing = Reading(None, None, None, None, 0.0, [])
-    assert answer_passage_first(retrieved, nothing) == retrieved
+    assert order_by_reading(retrieved, nothing) == retrieved
+
+
+def test_passages_not_read_keep_the_retrievers_order_after_those_read():
+    import numpy as np
+
+    from qa.answer.pipeline import order_by_reading
+    from qa.answer.types import Reading, SentenceScore
+
+    a, b, c, d, e = (_candidate(f"Sentence number {i}.", 1.0 - i / 10) for i in range(5))
+
+    def scored(cand, score):
+        return SentenceScore(cand, 0, cand.chunk.start, cand.chunk.end, np.zeros(3), score=score)
+
+    # a, b, c were read (their sentences ranked); d and e lie past k; the answer is quoted from c
+    ranked = [scored(c, 3.0), scored(b, 2.0), scored(a, 2.0), scored(a, -1.0)]
+    reading = Reading(ranked[0], c.chunk.start, c.chunk.end, None, 0.5, ranked)
+    # b and a tie at 2.0 (a's best sentence): the retriever's order breaks the tie
+    assert order_by_reading([a, b, c, d, e], reading) == [c, a, b, d, e]
+    ranked[1].score = 2.5
+    assert order_by_reading([a, b, c, d, e], reading) == [c, b, a, d, e]
+    # no span quoted: the read passages still come by their best sentence
+    assert order_by_reading([e, a, b, c, d], Reading(None, None, None, None, 0.0, ranked)) == [c, b, a, e, d]
 
 
 def test_asking_lists_the_answers_passage_first(answerer):
