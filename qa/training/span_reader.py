@@ -90,7 +90,8 @@ def predict(model, tokenizer, examples: list[dict], max_len: int, stride: int, b
     n = len(feats["input_ids"])
     with torch.no_grad():
         for b in range(0, n, batch):
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16(device)):
+            # scores comparable across machines: bfloat16 only where training has always used it (a GPU)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 out = model(**_batch(feats, np.arange(n)[b : b + batch], device))
             starts, ends = out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
             for i in range(starts.shape[0]):
