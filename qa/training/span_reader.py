@@ -349,6 +349,7 @@ def train(model, feats: dict, args, out: Path, device, teacher=None) -> TrainRes
         model.load_state_dict(load_file(str(ckpt_file), device=str(device)))
         print(f"resumed at step {step}", file=sys.stderr)
     sched = _schedule(opt, total_steps, args.warmup, first=step)
+    bf16 = use_bf16(device)  # read once: it looks at /proc/cpuinfo
     model.train()
     bar = tqdm(total=total_steps, initial=step, unit="step", file=sys.stderr, mininterval=5)
     losses: list[float] = []
@@ -362,7 +363,7 @@ def train(model, feats: dict, args, out: Path, device, teacher=None) -> TrainRes
         idx = epochs[epoch][pos]
         batch = _batch(feats, idx, device)
         starts = torch.tensor(feats["start"][idx], device=device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16(device)):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             out_ = model(**batch, start_positions=starts, end_positions=torch.tensor(feats["end"][idx], device=device))
             loss = out_.loss
             if teacher is not None:
