@@ -59,10 +59,9 @@ def order_by_reading(candidates: list[Candidate], reading: Reading) -> list[Cand
         key = id(s.candidate)
         best[key] = max(best.get(key, -math.inf), s.score)
     holder = reading.sentence.candidate if reading.sentence is not None else None
-    retrieved = {id(c): i for i, c in enumerate(candidates)}
-    first = [holder] if holder is not None and id(holder) in retrieved else []
-    read = sorted((c for c in candidates if id(c) in best and c is not holder),
-                  key=lambda c: (-best[id(c)], retrieved[id(c)]))
+    first = [holder] if any(c is holder for c in candidates) else []
+    # a stable sort of the retriever's order: ties keep it
+    read = sorted((c for c in candidates if id(c) in best and c is not holder), key=lambda c: -best[id(c)])
     return [*first, *read, *(c for c in candidates if id(c) not in best and c is not holder)]
 
 
